@@ -1,0 +1,161 @@
+import { INTERVALS } from '../data/interval.js';
+
+/**
+ * Versioned schema migrations, applied in order inside one transaction each and recorded in
+ * `schema_migrations`. Never edit a released migration: add the next version.
+ */
+export interface Migration {
+  version: number;
+  name: string;
+  sql: string;
+}
+
+const enumList = (values: readonly string[]) => values.map((v) => `'${v}'`).join(', ');
+
+export const BAR_SOURCES = ['lean', 'yahoo', 'csv', 'parquet', 'ib', 'sim', 'derived'] as const;
+export type BarSource = (typeof BAR_SOURCES)[number];
+
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'instruments, bars, ticks, corporate actions, watchlists, ingest runs, audit reports',
+    sql: `
+CREATE TYPE bar_interval AS ENUM (${enumList(INTERVALS)});
+CREATE TYPE bar_kind AS ENUM ('trade', 'bid', 'ask', 'mid');
+CREATE TYPE bar_source AS ENUM (${enumList(BAR_SOURCES)});
+
+CREATE SEQUENCE instrument_id_seq START 1;
+CREATE TABLE instruments (
+  instrument_id  INTEGER PRIMARY KEY DEFAULT nextval('instrument_id_seq'),
+  key            VARCHAR NOT NULL UNIQUE,
+  symbol         VARCHAR NOT NULL,
+  sec_type       VARCHAR NOT NULL CHECK (sec_type IN ('STK', 'FUT', 'CASH')),
+  exchange       VARCHAR NOT NULL,
+  currency       VARCHAR NOT NULL,
+  multiplier     DOUBLE NOT NULL CHECK (multiplier > 0),
+  tick_size      DOUBLE NOT NULL CHECK (tick_size > 0),
+  contract_month VARCHAR,
+  expiry         DATE,
+  local_symbol   VARCHAR,
+  con_id         BIGINT,
+  valid_from     DATE,
+  valid_to       DATE,
+  created_at     TIMESTAMP NOT NULL DEFAULT current_timestamp
+);
+
+-- ts is the bar START in UTC; daily bars are stamped 00:00 UTC of the session date.
+-- No primary key: uniqueness of (instrument_id, interval, kind, ts) is kept by the writer's
+-- merge, which is far cheaper than an ART index over millions of rows; the audit checks it.
+CREATE TABLE bars (
+  instrument_id INTEGER NOT NULL,
+  interval      bar_interval NOT NULL,
+  kind          bar_kind NOT NULL,
+  ts            TIMESTAMP NOT NULL,
+  open          DOUBLE NOT NULL,
+  high          DOUBLE NOT NULL,
+  low           DOUBLE NOT NULL,
+  close         DOUBLE NOT NULL,
+  volume        DOUBLE NOT NULL,
+  source        bar_source NOT NULL,
+  run_id        INTEGER NOT NULL
+);
+
+CREATE TABLE ticks (
+  instrument_id INTEGER NOT NULL,
+  kind          VARCHAR NOT NULL CHECK (kind IN ('trade', 'quote')),
+  ts            TIMESTAMP NOT NULL,
+  seq           INTEGER NOT NULL,
+  price         DOUBLE,
+  size          DOUBLE,
+  bid           DOUBLE,
+  bid_size      DOUBLE,
+  ask           DOUBLE,
+  ask_size      DOUBLE,
+  exchange      VARCHAR,
+  condition     DOUBLE,
+  suspicious    BOOLEAN NOT NULL,
+  run_id        INTEGER NOT NULL
+);
+
+-- A row's factors apply to bars dated on or before its date and after the previous row's date.
+CREATE TABLE corporate_actions (
+  instrument_id   INTEGER NOT NULL,
+  date            DATE NOT NULL,
+  price_factor    DOUBLE NOT NULL CHECK (price_factor > 0),
+  split_factor    DOUBLE NOT NULL CHECK (split_factor > 0),
+  reference_price DOUBLE,
+  run_id          INTEGER NOT NULL,
+  PRIMARY KEY (instrument_id, date)
+);
+
+CREATE TABLE watchlists (
+  name       VARCHAR NOT NULL,
+  version    VARCHAR NOT NULL,
+  symbols    VARCHAR[] NOT NULL,
+  unknown    VARCHAR[] NOT NULL,
+  source     VARCHAR,
+  created_at TIMESTAMP NOT NULL DEFAULT current_timestamp,
+  PRIMARY KEY (name, version)
+);
+
+CREATE SEQUENCE run_id_seq START 1;
+CREATE TABLE ingest_runs (
+  run_id         INTEGER PRIMARY KEY,
+  started_at     TIMESTAMP NOT NULL,
+  finished_at    TIMESTAMP,
+  format         VARCHAR NOT NULL,
+  files          VARCHAR[] NOT NULL,
+  rows_read      BIGINT NOT NULL DEFAULT 0,
+  rows_inserted  BIGINT NOT NULL DEFAULT 0,
+  rows_updated   BIGINT NOT NULL DEFAULT 0,
+  rows_unchanged BIGINT NOT NULL DEFAULT 0,
+  status         VARCHAR NOT NULL CHECK (status IN ('ok', 'failed')),
+  error          VARCHAR,
+  notes          VARCHAR[] NOT NULL DEFAULT []
+);
+
+CREATE SEQUENCE report_id_seq START 1;
+CREATE TABLE audit_reports (
+  report_id          INTEGER NOT NULL DEFAULT nextval('report_id_seq'),
+  created_at         TIMESTAMP NOT NULL DEFAULT current_timestamp,
+  instrument_id      INTEGER NOT NULL,
+  interval           bar_interval NOT NULL,
+  kind               bar_kind NOT NULL,
+  calendar           VARCHAR NOT NULL,
+  from_ts            TIMESTAMP,
+  to_ts              TIMESTAMP,
+  sessions           INTEGER NOT NULL,
+  expected_bars      BIGINT NOT NULL,
+  actual_bars        BIGINT NOT NULL,
+  in_session_bars    BIGINT NOT NULL,
+  coverage           DOUBLE,
+  gaps               INTEGER NOT NULL,
+  missing_bars       BIGINT NOT NULL,
+  duplicates         INTEGER NOT NULL,
+  non_monotonic      INTEGER NOT NULL,
+  ohlc_violations    INTEGER NOT NULL,
+  nonpositive_prices INTEGER NOT NULL,
+  jumps              INTEGER NOT NULL,
+  details            JSON
+);
+
+-- Adjusted bars: raw x price_factor x split_factor from the first factor row dated on or
+-- after the bar's New York trading date; volume / split_factor.
+CREATE VIEW bars_adjusted AS
+WITH dated AS (
+  SELECT b.*, CASE WHEN b.interval >= '1d' THEN CAST(b.ts AS DATE)
+                   ELSE CAST(timezone('America/New_York', CAST(b.ts AS TIMESTAMPTZ)) AS DATE) END AS trade_date
+  FROM bars b
+)
+SELECT d.instrument_id, d.interval, d.kind, d.ts,
+       d.open  * coalesce(f.price_factor * f.split_factor, 1) AS open,
+       d.high  * coalesce(f.price_factor * f.split_factor, 1) AS high,
+       d.low   * coalesce(f.price_factor * f.split_factor, 1) AS low,
+       d.close * coalesce(f.price_factor * f.split_factor, 1) AS close,
+       d.volume / coalesce(f.split_factor, 1) AS volume,
+       d.source, d.run_id
+FROM dated d ASOF LEFT JOIN corporate_actions f
+  ON d.instrument_id = f.instrument_id AND f.date >= d.trade_date;
+`,
+  },
+];
