@@ -19,7 +19,8 @@ export interface InstrumentSpec {
   conId?: number;
 }
 
-const SYMBOL_RE = /^[A-Z][A-Z0-9]{0,9}([.-][A-Z0-9]{1,4})?$/;
+// IB-style: letters and digits (futures roots like 6E start with a digit), optional class suffix (BRK.B, BRK B)
+const SYMBOL_RE = /^(?=[A-Z0-9]*[A-Z])[A-Z0-9]{1,10}([. -][A-Z0-9]{1,4})?$/;
 
 /** True when `s` looks like a ticker IB would accept (uppercase letters/digits, optional class suffix). */
 export function isValidSymbol(s: string): boolean {
@@ -30,7 +31,7 @@ export function isValidSymbol(s: string): boolean {
 export function symbolProblem(s: string): string | undefined {
   if (s.length === 0) return 'expected a symbol, was empty';
   if (isValidSymbol(s)) return undefined;
-  return `expected 1-10 uppercase letters/digits starting with a letter (optionally .A or -B class suffix), was '${s}'`;
+  return `expected 1-10 uppercase letters/digits with at least one letter (optionally a .B, -B or ' B' class suffix), was '${s}'`;
 }
 
 export function futureKey(root: string, contractMonth: string): string {

@@ -1,4 +1,3 @@
-import { listValue } from '@duckdb/node-api';
 import { DataError, StoreError } from '../core/errors.js';
 import type { InstrumentSpec } from '../data/instrument.js';
 import type { InstrumentValidity } from '../data/parsed-file.js';
@@ -54,7 +53,7 @@ export async function listInstruments(store: Store): Promise<InstrumentRow[]> {
 
 export async function findInstruments(store: Store, keys: readonly string[]): Promise<Map<string, InstrumentRow>> {
   if (keys.length === 0) return new Map();
-  const rows = await store.all<DbRow>('SELECT * FROM instruments WHERE list_contains($1::VARCHAR[], key)', [listValue([...keys])]);
+  const rows = await store.all<DbRow>(`SELECT * FROM instruments WHERE list_contains(from_json($1, '["VARCHAR"]'), key)`, [JSON.stringify([...keys])]);
   return new Map(rows.map((r) => [r.key, fromDb(r)]));
 }
 

@@ -1,0 +1,19 @@
+// The quick-start job: import the bundled real data, load the watchlist, audit, summarize.
+// Written with zx so each step is the exact CLI command a user would type.
+import { $ } from 'zx';
+
+$.verbose = true;
+const monger = ['node', 'bin/monger.js'];
+
+// a failing step has already printed its error: stop with its exit code, no zx stack trace
+process.on('uncaughtException', (e: { exitCode?: number }) => process.exit(e.exitCode ?? 1));
+process.on('unhandledRejection', (e: { exitCode?: number }) => process.exit(e.exitCode ?? 1));
+
+await $`${monger} data import data/lean data/yahoo`;
+await $`${monger} data import data/cme/6EH4.XCME_1min_bars_20240101_20240131.csv --symbol 6E --contract-month 202403 --interval 1m`;
+await $`${monger} data watchlist load data/watchlist.csv`;
+await $`${monger} data ls`;
+await $`${monger} data audit --interval 1d`;
+await $`${monger} data audit --interval 1m --kind trade`;
+await $`${monger} calendar sessions --exchange XNYS --from 2024-11-25 --to 2024-12-03`;
+console.log('\nDone. Explore with: node bin/monger.js data bars SPY --interval 1d --from 2020-03-09 --to 2020-03-20 --adjusted');
