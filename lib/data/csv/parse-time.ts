@@ -12,11 +12,24 @@ export interface ParsedTime {
 
 const out: ParsedTime = { ms: NaN, hasZone: false };
 
+const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+// consecutive rows almost always share a date: remember the last one
+let lastY = -1;
+let lastMo = -1;
+let lastD = -1;
+let lastMs = NaN;
+
 function ymd(y: number, mo: number, d: number): number {
-  if (y < 0 || mo < 1 || mo > 12 || d < 1 || d > 31) return NaN;
-  const ms = Date.UTC(y, mo - 1, d);
+  if (y === lastY && mo === lastMo && d === lastD) return lastMs;
+  if (y < 0 || mo < 1 || mo > 12 || d < 1) return NaN;
+  const leap = (y % 4 === 0 && y % 100 !== 0) || y % 400 === 0;
   // reject 2023-02-30 and friends
-  return new Date(ms).getUTCDate() === d ? ms : NaN;
+  if (d > DAYS_IN_MONTH[mo - 1]! + (mo === 2 && leap ? 1 : 0)) return NaN;
+  lastY = y;
+  lastMo = mo;
+  lastD = d;
+  lastMs = Date.UTC(y, mo - 1, d);
+  return lastMs;
 }
 
 /** Date as YYYY-MM-DD, YYYYMMDD or M/D/YYYY. */

@@ -58,12 +58,18 @@ export function parseGenericCsv(buf: Uint8Array, o: GenericCsvOptions, extraColu
   let rows = 0;
   let single: BarBuffer | undefined;
   const b = cur.buf;
+  const bad = (code: 'BAD_NUMBER' | 'BAD_TIMESTAMP' | 'BAD_SYMBOL', column: number, expected: string): never => {
+    throw new DataError(code, { file: o.file, line: cur.lineNumber, column: header[column] }, `${expected}, was '${cur.text(column)}'`);
+  };
+  const price = (i: number): number => {
+    const x = cur.number(i);
+    if (Number.isNaN(x)) bad('BAD_NUMBER', i, 'expected a number');
+    return x;
+  };
+  const [iOpen, iHigh, iLow, iClose] = [col.open!, col.high!, col.low!, col.close!];
   while (cur.next()) {
     rows++;
     const line = cur.lineNumber;
-    const bad = (code: 'BAD_NUMBER' | 'BAD_TIMESTAMP' | 'BAD_SYMBOL', column: number, expected: string): never => {
-      throw new DataError(code, { file: o.file, line, column: header[column] }, `${expected}, was '${cur.text(column)}'`);
-    };
     let ts: number;
     let zoned = false;
     if (splitDateTime || dateOnly) {
@@ -86,11 +92,10 @@ export function parseGenericCsv(buf: Uint8Array, o: GenericCsvOptions, extraColu
     // daily bars keep the session date at 00:00 UTC; intraday wall times convert from the file's zone
     if (!zoned && tz !== 'UTC' && !dateOnly) ts = zonedWallToUtc(tz, ts);
     ts -= shift;
-    const v = [col.open!, col.high!, col.low!, col.close!].map((i) => {
-      const x = cur.number(i);
-      if (Number.isNaN(x)) bad('BAD_NUMBER', i, 'expected a number');
-      return x;
-    });
+    const open = price(iOpen);
+    const high = price(iHigh);
+    const low = price(iLow);
+    const close = price(iClose);
     let volume = 0;
     if (col.volume !== undefined) {
       volume = cur.number(col.volume);
@@ -106,7 +111,8 @@ export function parseGenericCsv(buf: Uint8Array, o: GenericCsvOptions, extraColu
       if (!symbols.has(key)) symbols.set(key, line);
       target = buffers.get(key);
       if (!target) {
-        target = new BarBuffer(4096);
+        // one series per file is the common case: size for the whole file (~40 bytes a row)
+        target = new BarBuffer(col.symbol === undefined ? Math.ceil(b.length / 40) : 4096);
         buffers.set(key, target);
       }
       if (col.symbol === undefined) single = target;
@@ -123,7 +129,7 @@ export function parseGenericCsv(buf: Uint8Array, o: GenericCsvOptions, extraColu
         arr[i] = ci < 0 ? NaN : cur.number(ci);
       });
     }
-    target.push(ts, v[0]!, v[1]!, v[2]!, v[3]!, volume, line);
+    target.push(ts, open, high, low, close, volume, line);
   }
   if (rows === 0) throw new DataError('EMPTY_INPUT', { file: o.file }, 'expected rows after the header, found none');
   const series: BarSeries[] = [];

@@ -13,6 +13,7 @@ interface Flags {
   to?: string;
   calendar?: string;
   minCoverage?: string;
+  activeSessions?: boolean;
   jumpSigmas: string;
   json?: boolean;
   save: boolean;
@@ -54,7 +55,8 @@ export function registerAuditCommand(data: Command): void {
     .option('--to <date>', 'last session date (YYYY-MM-DD); default: last bar')
     .option('--calendar <name>', 'calendar to judge against (default from the instrument: XNYS, CME_EQUITY, …)')
     .option('--jump-sigmas <n>', 'flag |log return| above n robust sigmas', '10')
-    .option('--min-coverage <pct>', 'exit 5 if any series covers less than this % of sessions that have data')
+    .option('--min-coverage <pct>', 'exit 5 if any series covers less than this % of the expected bars')
+    .option('--active-sessions', 'judge --min-coverage over sessions that have at least one bar (sparse samples)')
     .option('--no-save', 'do not store report rows')
     .option('--json', 'print full reports (with gap and jump details) as JSON')
     .addHelpText('after', '\nCoverage = bars on the calendar grid / expected bars over the sessions from --from to --to.\n"active cov" counts only sessions that have at least one bar (useful for sparse samples).')
@@ -75,7 +77,7 @@ export function registerAuditCommand(data: Command): void {
       if (flags.json) printJson(results);
       else printTable(results.map(auditRow));
       if (minCoverage !== undefined) {
-        const failing = results.filter((r) => !(r.coverageOfActiveSessions * 100 >= minCoverage));
+        const failing = results.filter((r) => !((flags.activeSessions ? r.coverageOfActiveSessions : r.coverage) * 100 >= minCoverage));
         if (failing.length) {
           info(`${failing.length} series below ${minCoverage}% coverage: ${failing.map((r) => `${r.symbol} ${r.interval} ${r.kind}`).join(', ')}`);
           process.exitCode = EXIT.CHECK_FAILED;
