@@ -80,3 +80,15 @@ describe('parseTimeOfDayBytes', () => {
     expect(tod('12:00:00.1x')).toBeNaN();
   });
 });
+
+describe('parseDateBytes with one-digit month and day', () => {
+  it('reads an 8-character M/D/YYYY date as month/day/year, not as YYYYMMDD', () => {
+    const b = new TextEncoder().encode('1/2/2024');
+    expect(parseDateBytes(b, 0, b.length)).toBe(Date.UTC(2024, 0, 2));
+  });
+
+  it('rejects a time of day with a dot and no fraction digits', () => {
+    const b = new TextEncoder().encode('14:30:00.');
+    expect(parseTimeOfDayBytes(b, 0, b.length)).toBeNaN();
+  });
+});

@@ -36,7 +36,7 @@ function ymd(y: number, mo: number, d: number): number {
 export function parseDateBytes(buf: Uint8Array, s: number, e: number): number {
   const n = e - s;
   if (n === 10 && buf[s + 4] === 45 && buf[s + 7] === 45) return ymd(parseDigits(buf, s, 4), parseDigits(buf, s + 5, 2), parseDigits(buf, s + 8, 2));
-  if (n === 8) return ymd(parseDigits(buf, s, 4), parseDigits(buf, s + 4, 2), parseDigits(buf, s + 6, 2));
+  if (n === 8 && buf.subarray(s, e).indexOf(47) < 0) return ymd(parseDigits(buf, s, 4), parseDigits(buf, s + 4, 2), parseDigits(buf, s + 6, 2));
   // M/D/YYYY
   const a = buf.indexOf(47, s);
   const b = a < 0 ? -1 : buf.indexOf(47, a + 1);
@@ -56,7 +56,7 @@ export function parseTimeOfDayBytes(buf: Uint8Array, s: number, e: number): numb
     if (buf[s + 5] !== 58) return NaN;
     ss = parseDigits(buf, s + 6, 2);
     if (n > 8) {
-      if (buf[s + 8] !== 46) return NaN;
+      if (buf[s + 8] !== 46 || n === 9) return NaN;
       const digits = Math.min(3, n - 9);
       frac = parseDigits(buf, s + 9, digits) * 10 ** (3 - digits);
       if (parseDigits(buf, s + 9, n - 9) < 0) return NaN;

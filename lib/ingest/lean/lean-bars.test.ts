@@ -10,7 +10,7 @@ import { parseLeanPath } from './lean-path.js';
 const SPY_TRADE = path.resolve('data/lean/equity/usa/minute/spy/20131007_spy_minute_trade.csv');
 const SPY_QUOTE = path.resolve('data/lean/equity/usa/minute/spy/20131007_spy_minute_quote.csv');
 const ES_TRADE = path.resolve('data/lean/future/cme/minute/es/20131007_es_minute_trade_201312.csv');
-const SHARED_GOOG = '/work/shared/data/lean/equity/usa/daily/goog.csv';
+const SHARED_GOOG = 'data/lean/equity/usa/daily/goog.csv';
 
 /** Non-empty lines split on commas, each field as a Number: an independent reading of the file. */
 function fileRows(file: string): number[][] {
