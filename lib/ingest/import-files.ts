@@ -1,6 +1,6 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, join, relative } from 'node:path';
-import { DataError, WorkbenchError } from '../core/errors.js';
+import { DataError } from '../core/errors.js';
 import type { InstrumentSpec } from '../data/instrument.js';
 import { stockSpec } from '../data/instrument.js';
 import type { ParsedFile } from '../data/parsed-file.js';
@@ -8,7 +8,7 @@ import { writeBars } from '../store/bar-writer.js';
 import { writeCorporateActions } from '../store/corporate-actions.js';
 import { findInstruments, setInstrumentValidity, upsertInstruments } from '../store/instruments.js';
 import { finishRun, recordFailedRun, startRun } from '../store/ingest-runs.js';
-import type { MergeCounts } from '../store/merge.js';
+import { addCounts, zeroCounts, type MergeCounts } from '../store/merge.js';
 import type { BarSource } from '../store/migrations.js';
 import type { Store } from '../store/store.js';
 import { writeTicks } from '../store/tick-writer.js';
@@ -106,22 +106,15 @@ export async function importFiles(store: Store, paths: readonly string[], option
 }
 
 function newResult(runId: number, files: number): ImportResult {
-  const zero = (): MergeCounts => ({ inserted: 0, updated: 0, unchanged: 0 });
-  return { runId, files, rowsRead: 0, bars: zero(), ticks: zero(), corporateActions: zero(), instruments: [], series: [], notes: [], durationMs: 0 };
-}
-
-function add(into: MergeCounts, c: MergeCounts): void {
-  into.inserted += c.inserted;
-  into.updated += c.updated;
-  into.unchanged += c.unchanged;
+  return { runId, files, rowsRead: 0, bars: zeroCounts(), ticks: zeroCounts(), corporateActions: zeroCounts(), instruments: [], series: [], notes: [], durationMs: 0 };
 }
 
 async function writeParsed(store: Store, parsed: ParsedFile, runId: number, options: ImportOptions, acc: ImportResult): Promise<void> {
   const ids = await resolveInstruments(store, parsed, options);
   await setInstrumentValidity(store, ids, parsed.validity);
-  add(acc.bars, await writeBars(store, parsed.bars, ids, parsed.source as BarSource, runId));
-  add(acc.ticks, await writeTicks(store, parsed.ticks, ids, runId));
-  add(acc.corporateActions, await writeCorporateActions(store, parsed.corporateActions, ids, runId));
+  addCounts(acc.bars, await writeBars(store, parsed.bars, ids, parsed.source as BarSource, runId));
+  addCounts(acc.ticks, await writeTicks(store, parsed.ticks, ids, runId));
+  addCounts(acc.corporateActions, await writeCorporateActions(store, parsed.corporateActions, ids, runId));
   acc.rowsRead += parsed.rowsRead;
   acc.notes.push(...parsed.notes);
   for (const k of ids.keys()) if (!acc.instruments.includes(k)) acc.instruments.push(k);
@@ -152,8 +145,4 @@ async function resolveInstruments(store: Store, parsed: ParsedFile, options: Imp
   const ids = await upsertInstruments(store, toCreate, parsed.file);
   for (const [k, v] of known) ids.set(k, v.instrumentId);
   return ids;
-}
-
-export function isWorkbenchError(e: unknown): e is WorkbenchError {
-  return e instanceof WorkbenchError;
 }

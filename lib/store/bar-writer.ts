@@ -2,7 +2,7 @@ import { DOUBLE, type DuckDBType } from '@duckdb/node-api';
 import type { BarSeries } from '../data/bar-series.js';
 import { BAR_KINDS, INTERVALS } from '../data/interval.js';
 import { appendColumns, msToMicros } from './column-appender.js';
-import { mergeFromStaging, type MergeCounts } from './merge.js';
+import { addCounts, mergeFromStaging, zeroCounts, type MergeCounts } from './merge.js';
 import { BAR_SOURCES, type BarSource } from './migrations.js';
 import type { Store } from './store.js';
 
@@ -13,7 +13,7 @@ import type { Store } from './store.js';
  * replaced. Runs inside the caller's transaction.
  */
 export async function writeBars(store: Store, series: readonly BarSeries[], ids: Map<string, number>, source: BarSource, runId: number): Promise<MergeCounts> {
-  const total: MergeCounts = { inserted: 0, updated: 0, unchanged: 0 };
+  const total = zeroCounts();
   for (const s of series) {
     if (s.length === 0) continue;
     const id = ids.get(s.instrumentKey)!;
@@ -22,9 +22,7 @@ export async function writeBars(store: Store, series: readonly BarSeries[], ids:
       [id, s.interval, s.kind, Math.round(s.ts[0]! * 1000), Math.round(s.ts[s.length - 1]! * 1000)],
     );
     const counts = overlap[0]!.n === 0 ? await appendSeries(store, s, id, source, runId) : await mergeSeries(store, s, id, source, runId);
-    total.inserted += counts.inserted;
-    total.updated += counts.updated;
-    total.unchanged += counts.unchanged;
+    addCounts(total, counts);
   }
   return total;
 }

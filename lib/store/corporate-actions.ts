@@ -1,12 +1,12 @@
 import { DOUBLE, VARCHAR } from '@duckdb/node-api';
 import type { CorporateActionRow } from '../data/parsed-file.js';
 import { appendColumns } from './column-appender.js';
-import { mergeFromStaging, type MergeCounts } from './merge.js';
+import { addCounts, mergeFromStaging, zeroCounts, type MergeCounts } from './merge.js';
 import type { Store } from './store.js';
 
 /** Upserts factor rows per instrument (idempotent: identical rows are left alone). */
 export async function writeCorporateActions(store: Store, rows: readonly CorporateActionRow[], ids: Map<string, number>, runId: number): Promise<MergeCounts> {
-  const total: MergeCounts = { inserted: 0, updated: 0, unchanged: 0 };
+  const total = zeroCounts();
   const byKey = new Map<string, CorporateActionRow[]>();
   for (const r of rows) {
     const list = byKey.get(r.instrumentKey) ?? [];
@@ -40,9 +40,7 @@ export async function writeCorporateActions(store: Store, rows: readonly Corpora
       },
       list.length,
     );
-    total.inserted += c.inserted;
-    total.updated += c.updated;
-    total.unchanged += c.unchanged;
+    addCounts(total, c);
   }
   return total;
 }

@@ -8,6 +8,17 @@ export interface MergeCounts {
   unchanged: number;
 }
 
+export function zeroCounts(): MergeCounts {
+  return { inserted: 0, updated: 0, unchanged: 0 };
+}
+
+/** Adds `c` into `into` (in place). */
+export function addCounts(into: MergeCounts, c: MergeCounts): void {
+  into.inserted += c.inserted;
+  into.updated += c.updated;
+  into.unchanged += c.unchanged;
+}
+
 export interface MergeSpec {
   target: string;
   staging: string;

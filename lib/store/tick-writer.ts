@@ -1,12 +1,12 @@
 import { BOOLEAN, DOUBLE, INTEGER, VARCHAR } from '@duckdb/node-api';
 import type { TickSeries } from '../data/tick-series.js';
 import { appendColumns } from './column-appender.js';
-import { mergeFromStaging, type MergeCounts } from './merge.js';
+import { addCounts, mergeFromStaging, zeroCounts, type MergeCounts } from './merge.js';
 import type { Store } from './store.js';
 
 /** Writes tick series through a staging table and an idempotent merge keyed by (ts, seq). */
 export async function writeTicks(store: Store, series: readonly TickSeries[], ids: Map<string, number>, runId: number): Promise<MergeCounts> {
-  const total: MergeCounts = { inserted: 0, updated: 0, unchanged: 0 };
+  const total = zeroCounts();
   await store.run(`CREATE TEMP TABLE IF NOT EXISTS ticks_staging (ts DOUBLE, seq INTEGER, price DOUBLE, size DOUBLE, bid DOUBLE, bid_size DOUBLE,
     ask DOUBLE, ask_size DOUBLE, exchange VARCHAR, condition DOUBLE, suspicious BOOLEAN)`);
   for (const t of series) {
@@ -46,9 +46,7 @@ export async function writeTicks(store: Store, series: readonly TickSeries[], id
       },
       t.length,
     );
-    total.inserted += c.inserted;
-    total.updated += c.updated;
-    total.unchanged += c.unchanged;
+    addCounts(total, c);
   }
   return total;
 }
