@@ -189,3 +189,16 @@ describe('importFiles real files', () => {
     expect(r.series[0]?.from).toBe('2024-01-01T23:01:00.000Z');
   });
 });
+
+describe('importFiles on a folder with other CSVs', () => {
+  it('skips non-bar CSVs found inside a folder with a note when no --interval is given, but fails on a file named alone', async () => {
+    const lean = write('data/equity/usa/daily/xyz.csv', ['20240102 00:00,100000,110000,90000,105000,100', '20240103 00:00,105000,120000,100000,110000,200']);
+    const other = write('data/watchlist.csv', ['symbol', 'SPY']);
+    const r = await importFiles(store, [path.join(dir, 'data')], {});
+    expect(r.bars.inserted).toBe(2);
+    expect(r.notes.some((n) => n.includes('watchlist.csv: skipped'))).toBe(true);
+    const e = await expectFailure([other], {});
+    expect(e.message).toContain('watchlist.csv');
+    expect(lean).toContain('xyz.csv');
+  });
+});

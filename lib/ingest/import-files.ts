@@ -46,15 +46,20 @@ const DATA_FILE = /\.(csv|txt|parquet)$/i;
 
 /** Expands directories into their data files (recursively, sorted for a stable order). */
 export function expandPaths(paths: readonly string[]): string[] {
-  const out: string[] = [];
-  const walk = (p: string) => {
+  return expandPathsMarked(paths).map((f) => f.path);
+}
+
+/** Like expandPaths, marking files found inside a folder (as opposed to named on their own). */
+function expandPathsMarked(paths: readonly string[]): { path: string; inFolder: boolean }[] {
+  const out: { path: string; inFolder: boolean }[] = [];
+  const walk = (p: string, inFolder: boolean) => {
     const st = statSync(p, { throwIfNoEntry: false });
     if (!st) throw new DataError('EMPTY_INPUT', { file: p }, 'no such file or directory');
     if (st.isDirectory()) {
-      for (const e of readdirSync(p).sort()) walk(join(p, e));
-    } else if (DATA_FILE.test(p)) out.push(p);
+      for (const e of readdirSync(p).sort()) walk(join(p, e), true);
+    } else if (DATA_FILE.test(p) || !inFolder) out.push({ path: p, inFolder });
   };
-  paths.forEach(walk);
+  for (const p of paths) walk(p, false);
   return out;
 }
 
@@ -65,7 +70,8 @@ export function expandPaths(paths: readonly string[]): string[] {
  */
 export async function importFiles(store: Store, paths: readonly string[], options: ImportOptions = {}): Promise<ImportResult> {
   const started = performance.now();
-  const files = expandPaths(paths);
+  const marked = expandPathsMarked(paths);
+  const files = marked.map((f) => f.path);
   if (files.length === 0) throw new DataError('EMPTY_INPUT', { file: paths.join(', ') }, 'expected .csv, .txt or .parquet files, found none');
   const format = options.format ?? 'auto';
   const progress = options.progress ?? silentProgress;
@@ -86,6 +92,11 @@ export async function importFiles(store: Store, paths: readonly string[], option
         let parsed: ParsedFile;
         if (detected.format === 'lean') parsed = parseLeanFile(buf, displayFiles[i]!, detected.lean, mapFiles);
         else if (detected.format === 'unknown') throw new DataError('UNSUPPORTED_INPUT', { file: displayFiles[i]! }, detected.why);
+        else if (detected.format === 'csv' && marked[i]!.inFolder && format === 'auto' && !options.interval) {
+          // a folder may hold other CSVs (calendars, watchlists): without --interval they are not bars
+          acc.notes.push(`${displayFiles[i]}: skipped (not LEAN or Yahoo; pass --interval to import generic CSVs found in folders)`);
+          continue;
+        }
         else parsed = await parseGenericFile(store, buf, file, displayFiles[i]!, detected.format, options);
         await writeParsed(store, parsed, runId, options, acc);
         bytes += sizes[i]!;
