@@ -9,7 +9,8 @@ export type DetectedFormat = { format: 'lean'; lean: LeanFile } | { format: 'yah
 /** Decides how to read a file: by LEAN path layout, Parquet extension, or the CSV header. */
 export function detectFormat(path: string, head: Uint8Array, requested: ImportFormat): DetectedFormat {
   const lean = parseLeanPath(path);
-  const firstLine = new TextDecoder().decode(head.subarray(0, Math.max(0, head.indexOf(10)) || head.length));
+  const newline = head.indexOf(10);
+  const firstLine = new TextDecoder().decode(newline < 0 ? head : head.subarray(0, newline));
   if (requested === 'lean' || (requested === 'auto' && lean)) {
     return lean ? { format: 'lean', lean } : { format: 'unknown', why: 'expected a LEAN path like …/equity/usa/minute/spy/20131007_spy_minute_trade.csv' };
   }

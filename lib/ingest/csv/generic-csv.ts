@@ -1,9 +1,9 @@
-import { DataError } from '../../core/errors.js';
+import { ConfigError, DataError } from '../../core/errors.js';
 import { zonedWallToUtc } from '../../core/time-zone.js';
 import { BarBuffer, type BarSeries } from '../../data/bar-series.js';
 import { CsvCursor } from '../../data/csv/csv-cursor.js';
 import { parseDateBytes, parseTimeOfDayBytes, parseTimestampBytes } from '../../data/csv/parse-time.js';
-import type { BarKind, Interval } from '../../data/interval.js';
+import { intervalMs, isIntraday, type BarKind, type Interval } from '../../data/interval.js';
 import { symbolProblem } from '../../data/instrument.js';
 import { validateBars } from '../../data/validate-bars.js';
 import { resolveMapping, type ColumnMapping } from './column-mapping.js';
@@ -145,9 +145,6 @@ export function parseGenericCsv(buf: Uint8Array, o: GenericCsvOptions, extraColu
 }
 
 function intervalShift(interval: Interval): number {
-  const n = Number(interval.slice(0, -1));
-  const unit = interval.slice(-1);
-  const ms = { s: 1_000, m: 60_000, h: 3_600_000 }[unit as 's' | 'm' | 'h'];
-  if (ms === undefined) throw new RangeError(`--stamp end is only meaningful for intraday intervals, was ${interval}`);
-  return n * ms;
+  if (!isIntraday(interval)) throw new ConfigError('--stamp', [`--stamp end is only meaningful for intraday intervals, was ${interval}`]);
+  return intervalMs(interval);
 }

@@ -12,6 +12,7 @@ import {
 } from '../../../lib/calendar/index.js';
 import { ConfigError } from '../../../lib/core/errors.js';
 import { parseIsoDate } from '../../../lib/core/time-zone.js';
+import { out } from '../output.js';
 
 const FORMATS = ['csv', 'json', 'table'] as const;
 type Format = (typeof FORMATS)[number];
@@ -34,9 +35,6 @@ function isoUtc(ms: number): string {
   return new Date(ms).toISOString().replace('.000Z', 'Z');
 }
 
-function out(text: string): void {
-  process.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
-}
 
 /** Resolves `--exchange`, pushing a problem instead of throwing. */
 function exchangeOf(value: string | undefined, problems: string[]): ExchangeCalendar | undefined {
