@@ -34,7 +34,7 @@ export function boundToMs(b: TimeBound | undefined, side: 'from' | 'to'): number
   return dateOnly && side === 'to' ? ms + DAY_MS - 1 : ms;
 }
 
-function sourceSql(kind: BarKind, adjusted: boolean): string {
+export function sourceSql(kind: BarKind, adjusted: boolean): string {
   const table = adjusted ? 'bars_adjusted' : 'bars';
   if (kind !== 'mid') return `SELECT * FROM ${table} WHERE kind = '${kind}'`;
   // mid bars are the average of the bid and ask bars of the same start

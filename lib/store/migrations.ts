@@ -158,4 +158,53 @@ FROM dated d ASOF LEFT JOIN corporate_actions f
   ON d.instrument_id = f.instrument_id AND f.date >= d.trade_date;
 `,
   },
+  {
+    version: 2,
+    name: 'backtest runs: orders, fills, trades, daily equity, statistics',
+    sql: `
+CREATE SEQUENCE backtest_run_id_seq START 1;
+CREATE TABLE backtest_runs (
+  run_id           INTEGER PRIMARY KEY,
+  created_at       TIMESTAMP NOT NULL DEFAULT current_timestamp,
+  config_hash      VARCHAR NOT NULL,
+  environment      VARCHAR NOT NULL,
+  strategy         VARCHAR NOT NULL,
+  strategy_version VARCHAR NOT NULL,
+  params           JSON NOT NULL,
+  config           JSON NOT NULL,
+  data_from        TIMESTAMP,
+  data_to          TIMESTAMP,
+  events           BIGINT NOT NULL,
+  final_value      DOUBLE NOT NULL,
+  statistics       JSON NOT NULL,
+  elapsed_ms       DOUBLE NOT NULL
+);
+CREATE TABLE backtest_orders (
+  run_id INTEGER NOT NULL, order_id INTEGER NOT NULL, client_order_id VARCHAR NOT NULL, instrument VARCHAR NOT NULL,
+  side VARCHAR NOT NULL, type VARCHAR NOT NULL, tif VARCHAR NOT NULL, quantity DOUBLE NOT NULL,
+  limit_price DOUBLE, stop_price DOUBLE, status VARCHAR NOT NULL, filled_quantity DOUBLE NOT NULL,
+  avg_fill_price DOUBLE, commission DOUBLE NOT NULL, parent_id INTEGER NOT NULL, oca_group VARCHAR NOT NULL,
+  tag VARCHAR NOT NULL, created_at TIMESTAMP, updated_at TIMESTAMP, reason VARCHAR NOT NULL,
+  PRIMARY KEY (run_id, order_id)
+);
+CREATE TABLE backtest_fills (
+  run_id INTEGER NOT NULL, seq INTEGER NOT NULL, order_id INTEGER NOT NULL, client_order_id VARCHAR NOT NULL,
+  instrument VARCHAR NOT NULL, side VARCHAR NOT NULL, quantity DOUBLE NOT NULL, price DOUBLE NOT NULL,
+  commission DOUBLE NOT NULL, ts TIMESTAMP NOT NULL, liquidity VARCHAR NOT NULL,
+  PRIMARY KEY (run_id, seq)
+);
+CREATE TABLE backtest_trades (
+  run_id INTEGER NOT NULL, seq INTEGER NOT NULL, instrument VARCHAR NOT NULL, direction VARCHAR NOT NULL,
+  quantity DOUBLE NOT NULL, entry_ts TIMESTAMP NOT NULL, exit_ts TIMESTAMP NOT NULL, entry_price DOUBLE NOT NULL,
+  exit_price DOUBLE NOT NULL, gross_pnl DOUBLE NOT NULL, commission DOUBLE NOT NULL, net_pnl DOUBLE NOT NULL,
+  return_pct DOUBLE NOT NULL,
+  PRIMARY KEY (run_id, seq)
+);
+CREATE TABLE backtest_daily (
+  run_id INTEGER NOT NULL, date DATE NOT NULL, equity DOUBLE NOT NULL, gross_exposure DOUBLE NOT NULL,
+  net_exposure DOUBLE NOT NULL,
+  PRIMARY KEY (run_id, date)
+);
+`,
+  },
 ];

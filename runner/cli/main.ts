@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { ConfigError, DataError, StoreError, WorkbenchError } from '../../lib/core/errors.js';
 import { CalendarError } from '../../lib/calendar/index.js';
+import { registerBacktestCommand } from './commands/backtest.js';
 import { registerCalendarCommands } from './commands/calendar.js';
 import { registerDataCommands } from './commands/data.js';
 import { EXIT, EXIT_HELP } from './exit-codes.js';
@@ -16,6 +17,7 @@ export function buildProgram(): Command {
     .exitOverride();
   registerDataCommands(program);
   registerCalendarCommands(program);
+  registerBacktestCommand(program);
   return program;
 }
 

@@ -1,0 +1,430 @@
+import { ConfigError, InvariantError } from '../core/errors.js';
+import { silentLogger, type Logger } from '../core/logger.js';
+import { intervalMs, type BarKind, type Interval } from '../data/interval.js';
+import type { Bar } from '../model/market.js';
+import type { ExecutionReport, Fill, OrderEvent } from '../model/order-events.js';
+import { isWorking } from '../model/order-state.js';
+import type { BracketRequest, Order, OrderChanges, OrderRequest } from '../model/orders.js';
+import { Cache, slotKey, type SubscriptionSlot } from './cache.js';
+import type { Clock } from './clock.js';
+import { SimulatedClock } from './clock.js';
+import { SourceQueue, type EventSource } from './event-source.js';
+import { HistoryWindow } from './history-window.js';
+import { InstrumentRegistry } from './instrument-registry.js';
+import { MessageBus } from './message-bus.js';
+import { OrderManager } from './order-manager.js';
+import { isMarketDrivenVenue, type DataClient, type ExecutionClient, type MarketDrivenVenue } from './ports.js';
+import { Portfolio } from './portfolio.js';
+import { RiskEngine, type RiskLimits } from './risk-engine.js';
+import type { BarSubscription, Environment, StrategyDefinition, UnsubscribeMode } from './strategy.js';
+import { StrategyRuntime, type KernelServices } from './strategy-runtime.js';
+import { TimerQueue } from './timers.js';
+import { tradingDayEnd, tradingDayOf } from './trading-day.js';
+
+export interface KernelConfig {
+  environment: Environment;
+  clock: Clock;
+  dataClient: DataClient;
+  executionClient: ExecutionClient;
+  startingCash: number;
+  risk?: RiskLimits;
+  /** Seed of every strategy's random stream (each strategy forks it by id) */
+  seed?: number;
+  logger?: Logger;
+}
+
+/** Passive observers of a run (results recorder, journal): called at equity samples and day ends */
+export interface RunObserver {
+  /** Equity after every event at `ts` was processed */
+  onEquity?(ts: number, equity: number): void;
+  /** A trading day ended; `day` is its label (00:00 UTC), state is as of the day's last event */
+  onDayEnd?(day: number): void;
+}
+
+export interface AddStrategyOptions {
+  id?: string;
+  params?: unknown;
+  subscriptions?: readonly BarSubscription[];
+  state?: Record<string, unknown>;
+}
+
+/**
+ * The one composition root: clock, bus, cache, portfolio, risk, order management, strategies,
+ * wired to a data client and an execution client. Backtest, replay, paper and live differ only in
+ * the clock and the two clients passed in.
+ */
+export class Kernel implements KernelServices {
+  readonly environment: Environment;
+  readonly clock: Clock;
+  readonly bus = new MessageBus();
+  readonly instruments = new InstrumentRegistry();
+  readonly cache = new Cache();
+  readonly portfolio: Portfolio;
+  readonly risk: RiskEngine;
+  readonly orders: OrderManager;
+  readonly log: Logger;
+  private readonly data: DataClient;
+  private readonly venue: ExecutionClient;
+  private readonly marketVenue: MarketDrivenVenue | undefined;
+  private readonly queue = new SourceQueue();
+  private readonly timers = new TimerQueue();
+  private readonly strategies: StrategyRuntime[] = [];
+  private readonly strategyById = new Map<string, StrategyRuntime>();
+  private readonly observers: RunObserver[] = [];
+  private readonly pendingSubscriptions: { runtime: StrategyRuntime; subscription: BarSubscription }[] = [];
+  private readonly pendingRemovals: SubscriptionSlot[] = [];
+  private readonly reports: ExecutionReport[] = [];
+  private readonly events: OrderEvent[] = [];
+  private readonly fills: Fill[] = [];
+  private draining = false;
+  private started = false;
+  private stopped = false;
+  private lastEventTime = -Infinity;
+  private day = NaN;
+  private dayEnd = -Infinity;
+  private subscriptionSeq = 0;
+  private publishBars = false;
+  /** Events dispatched (bars) */
+  eventCount = 0;
+
+  constructor(private readonly config: KernelConfig) {
+    if ((config.environment === 'backtest') !== (config.clock.kind === 'simulated') && config.environment !== 'replay') {
+      throw new ConfigError('kernel', [`environment '${config.environment}' cannot run on a ${config.clock.kind} clock`]);
+    }
+    this.environment = config.environment;
+    this.clock = config.clock;
+    this.log = config.logger ?? silentLogger;
+    this.data = config.dataClient;
+    this.venue = config.executionClient;
+    this.marketVenue = isMarketDrivenVenue(this.venue) ? this.venue : undefined;
+    this.portfolio = new Portfolio(config.startingCash, this.instruments);
+    this.risk = new RiskEngine(config.risk ?? {}, this.portfolio);
+    this.orders = new OrderManager(this.instruments, this.portfolio, this.risk, this.venue, {
+      onEvent: (e) => {
+        // journal and results hear it at once (before the venue acts); strategies after the handler returns
+        this.bus.publish('order.event', e);
+        this.events.push(e);
+      },
+      onFill: (f) => {
+        this.bus.publish('order.fill', f);
+        this.fills.push(f);
+      },
+    });
+    this.venue.attach((r) => {
+      this.reports.push(r);
+      if (!this.draining && this.started && this.clock.kind === 'wall') this.drain();
+    });
+  }
+
+  addObserver(o: RunObserver): void {
+    this.observers.push(o);
+  }
+
+  /** Adds a strategy: params are validated by its schema (a ConfigError lists every problem) */
+  addStrategy(definition: StrategyDefinition, options: AddStrategyOptions = {}): StrategyRuntime {
+    const id = options.id ?? definition.name;
+    if (this.strategyById.has(id)) throw new ConfigError('kernel', [`strategy id '${id}' is already used`]);
+    const parsed = definition.params.safeParse(options.params ?? {});
+    if (!parsed.success) {
+      throw new ConfigError(
+        `strategy ${definition.name} params`,
+        parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`),
+      );
+    }
+    const runtime = new StrategyRuntime(id, definition, parsed.data, this, this.log, this.config.seed ?? 0, options.state);
+    this.strategies.push(runtime);
+    this.strategyById.set(id, runtime);
+    for (const s of options.subscriptions ?? []) this.pendingSubscriptions.push({ runtime, subscription: s });
+    return runtime;
+  }
+
+  now(): number {
+    return this.clock.now();
+  }
+
+  /**
+   * Runs a pull-driven session (backtest, accelerated replay of stored data): merges every source
+   * in time order until all are exhausted or `until` is reached, then stops the strategies.
+   */
+  async run(until = Infinity): Promise<void> {
+    if (this.started) throw new InvariantError('kernel.run() called twice');
+    this.publishBars = this.bus.hasSubscribers('data.bar');
+    await this.flushSubscriptions();
+    this.started = true;
+    for (const s of this.strategies) s.handlers.onStart?.();
+    this.drain();
+    for (;;) {
+      if (this.pendingSubscriptions.length > 0) await this.flushSubscriptions();
+      const blocked = this.step(until);
+      if (blocked === undefined) break;
+      await blocked;
+    }
+    this.stop();
+  }
+
+  /** Processes events synchronously until done (undefined) or until something must be awaited */
+  private step(until: number): Promise<void> | undefined {
+    const queue = this.queue;
+    for (;;) {
+      if (this.pendingSubscriptions.length > 0) return this.flushSubscriptions();
+      const src = queue.peek();
+      if (src === undefined) break;
+      if (src.needsRefill) {
+        return src.refill().then(() => queue.update(src));
+      }
+      const t = src.nextTime;
+      if (t > until || t === Infinity) break;
+      if (t > this.lastEventTime) this.advanceTo(t);
+      src.dispatch();
+      this.eventCount++;
+      if (this.reports.length > 0 || this.events.length > 0) this.drain();
+      if (this.pendingRemovals.length > 0) this.applyRemovals();
+      else queue.updateTop();
+    }
+    // a pull-driven run ends at its last event: timers due by then fire, later ones do not
+    if (this.lastEventTime > -Infinity) this.advanceTo(this.lastEventTime, true);
+    return undefined;
+  }
+
+  /** Moves time to `t`: fires earlier timers, closes trading days, samples equity */
+  private advanceTo(t: number, inclusive = false): void {
+    if (this.lastEventTime > -Infinity && t > this.lastEventTime) this.sampleEquity(this.lastEventTime);
+    for (;;) {
+      const timerAt = this.timers.nextTime();
+      const due = inclusive ? timerAt <= t : timerAt < t;
+      if (!due) break;
+      this.moveClock(timerAt);
+      const timer = this.timers.pop()!;
+      const runtime = this.strategyById.get(timer.strategyId);
+      this.bus.publish('engine.timer', { name: timer.name, strategyId: timer.strategyId, ts: timerAt });
+      runtime?.handlers.onTimer?.(timer.name, timerAt);
+      this.drain();
+      this.sampleEquity(timerAt);
+    }
+    this.moveClock(t);
+  }
+
+  private moveClock(t: number): void {
+    if (t >= this.dayEnd) this.rollDay(t);
+    if (this.clock instanceof SimulatedClock) this.clock.advanceTo(t);
+    if (t > this.lastEventTime) this.lastEventTime = t;
+    this.marketVenue?.onTime(t);
+    if (this.reports.length > 0) this.drain();
+  }
+
+  private rollDay(t: number): void {
+    if (!Number.isNaN(this.day)) for (const o of this.observers) o.onDayEnd?.(this.day);
+    this.day = tradingDayOf(t);
+    this.dayEnd = tradingDayEnd(this.day);
+  }
+
+  private sampleEquity(ts: number): void {
+    if (this.observers.length === 0) return;
+    const e = this.portfolio.equity();
+    for (const o of this.observers) o.onEquity?.(ts, e);
+  }
+
+  /** Ends the run: strategies' onStop, final samples. Idempotent */
+  stop(): void {
+    if (this.stopped) return;
+    this.stopped = true;
+    for (const s of this.strategies) s.handlers.onStop?.();
+    this.drain();
+    if (this.lastEventTime > -Infinity) {
+      this.sampleEquity(this.lastEventTime);
+      for (const o of this.observers) o.onDayEnd?.(this.day);
+    }
+    for (const slot of this.cache.allSlots()) slot.source?.close();
+  }
+
+  /** Applies venue reports and delivers order events until both queues are empty */
+  private drain(): void {
+    if (this.draining) return;
+    this.draining = true;
+    try {
+      for (;;) {
+        if (this.reports.length > 0) {
+          this.orders.apply(this.reports.shift()!);
+          continue;
+        }
+        if (this.events.length > 0) {
+          const e = this.events.shift()!;
+          const runtime = this.strategyById.get(e.order.strategyId);
+          runtime?.handlers.onOrderEvent?.(e);
+          if (e.fill !== undefined) runtime?.handlers.onFill?.(e.fill);
+          continue;
+        }
+        break;
+      }
+      this.fills.length = 0;
+    } finally {
+      this.draining = false;
+    }
+  }
+
+  // ---- bars -------------------------------------------------------------------------------
+
+  private onBar(slot: SubscriptionSlot): void {
+    const bar = slot.bar;
+    this.marketVenue?.onBar(bar);
+    if (bar.kind === 'trade' || bar.kind === 'mid') this.portfolio.mark(bar.instrumentIndex, bar.close);
+    slot.window.push(bar.ts, bar.open, bar.high, bar.low, bar.close, bar.volume);
+    if (this.publishBars) this.bus.publish('data.bar', bar);
+    const listeners = slot.listeners;
+    for (let i = 0; i < listeners.length; i++) listeners[i]!.handlers.onBar?.(bar);
+    if (slot.draining.length > 0) this.checkDraining(slot);
+  }
+
+  private checkDraining(slot: SubscriptionSlot): void {
+    const instrument = slot.subscription.instrument;
+    if (!this.portfolio.isFlat(instrument)) return;
+    for (const runtime of [...slot.draining]) {
+      if (this.orders.working(runtime.id, instrument).length > 0) continue;
+      slot.draining = slot.draining.filter((r) => r !== runtime);
+      this.detach(slot, runtime);
+    }
+  }
+
+  // ---- subscriptions ----------------------------------------------------------------------
+
+  private async flushSubscriptions(): Promise<void> {
+    while (this.pendingSubscriptions.length > 0) {
+      const { runtime, subscription } = this.pendingSubscriptions.shift()!;
+      await this.attach(runtime, subscription);
+    }
+  }
+
+  private async attach(runtime: StrategyRuntime, s: BarSubscription): Promise<void> {
+    const kind = s.kind ?? 'trade';
+    const key = slotKey(s.instrument, s.interval, kind);
+    const existing = this.cache.slot(key);
+    const historySize = Math.max(1, s.history ?? 1);
+    if (existing !== undefined) {
+      if (!existing.listeners.includes(runtime)) existing.listeners.push(runtime);
+      if (existing.window.capacity < historySize) await this.loadHistory(existing, historySize);
+      return;
+    }
+    const spec = await this.data.resolve(s.instrument);
+    const instrumentIndex = this.instruments.add(spec);
+    this.portfolio.sync();
+    // finer intervals first at equal times, then subscription order
+    const priority = intervalMs(s.interval) * 1024 + (this.subscriptionSeq++ % 1024);
+    const subscription = { instrument: spec.key, instrumentIndex, interval: s.interval, kind, priority };
+    const bar: Bar = { instrument: spec.key, instrumentIndex, interval: s.interval, kind, ts: NaN, closeTime: NaN, open: NaN, high: NaN, low: NaN, close: NaN, volume: NaN };
+    const slot: SubscriptionSlot = { key, subscription, bar, window: new HistoryWindow(historySize), listeners: [runtime], source: undefined, draining: [] };
+    await this.loadHistory(slot, historySize);
+    const now = this.clock.now();
+    slot.source = await this.data.subscribeBars(subscription, now, bar, () => this.onBar(slot));
+    this.cache.addSlot(slot);
+    this.queue.push(slot.source);
+    this.bus.publish('engine.subscription', { action: 'subscribed', instrument: spec.key, interval: s.interval, kind, ts: now });
+  }
+
+  private async loadHistory(slot: SubscriptionSlot, size: number): Promise<void> {
+    const h = await this.data.history(slot.subscription, size, this.clock.now());
+    const window = new HistoryWindow(size);
+    for (let i = 0; i < h.length; i++) window.push(h.ts[i]!, h.open[i]!, h.high[i]!, h.low[i]!, h.close[i]!, h.volume[i]!);
+    slot.window = window;
+    if (h.length > 0) {
+      const i = h.length - 1;
+      Object.assign(slot.bar, { ts: h.ts[i]!, open: h.open[i]!, high: h.high[i]!, low: h.low[i]!, close: h.close[i]!, volume: h.volume[i]! });
+      if (slot.subscription.kind === 'trade' || slot.subscription.kind === 'mid') this.portfolio.mark(slot.subscription.instrumentIndex, h.close[i]!);
+    }
+  }
+
+  private detach(slot: SubscriptionSlot, runtime: StrategyRuntime): void {
+    slot.listeners = slot.listeners.filter((r) => r !== runtime);
+    if (slot.listeners.length === 0 && slot.draining.length === 0) this.pendingRemovals.push(slot);
+  }
+
+  private applyRemovals(): void {
+    while (this.pendingRemovals.length > 0) {
+      const slot = this.pendingRemovals.shift()!;
+      if (slot.source !== undefined) {
+        this.queue.remove(slot.source);
+        slot.source.close();
+      }
+      this.cache.removeSlot(slot.key);
+      const s = slot.subscription;
+      this.bus.publish('engine.subscription', { action: 'unsubscribed', instrument: s.instrument, interval: s.interval, kind: s.kind, ts: this.clock.now() });
+    }
+    // the dispatched source may have been removed; re-heapify from the top either way
+    this.queue.updateTop();
+  }
+
+  // ---- KernelServices (what strategy contexts call) ----------------------------------------
+
+  history(instrument: string, interval: Interval | undefined, kind: BarKind | undefined): HistoryWindow {
+    const slots = this.cache.slotsOf(instrument).filter((s) => (interval === undefined || s.subscription.interval === interval) && (kind === undefined || s.subscription.kind === kind));
+    const slot = slots[0];
+    if (slot === undefined) throw new InvariantError(`no subscription for ${instrument}${interval ? ' ' + interval : ''}${kind ? ' ' + kind : ''}: subscribe first`);
+    return slot.window;
+  }
+
+  instrumentsOf(runtime: StrategyRuntime): string[] {
+    const out: string[] = [];
+    for (const slot of this.cache.allSlots()) {
+      const i = slot.subscription.instrument;
+      if ((slot.listeners.includes(runtime) || slot.draining.includes(runtime)) && !out.includes(i)) out.push(i);
+    }
+    return out;
+  }
+
+  submit(runtime: StrategyRuntime, request: OrderRequest): Readonly<Order> {
+    return this.orders.submit(request, runtime.id, this.clock.now());
+  }
+
+  submitBracket(runtime: StrategyRuntime, request: BracketRequest): { entry: Readonly<Order>; takeProfit: Readonly<Order>; stopLoss: Readonly<Order> } {
+    return this.orders.submitBracket(request, runtime.id, this.clock.now());
+  }
+
+  modify(runtime: StrategyRuntime, id: number, changes: OrderChanges): void {
+    if (this.orders.get(id)?.strategyId !== runtime.id) return;
+    this.orders.modify(id, changes, this.clock.now());
+  }
+
+  cancel(runtime: StrategyRuntime, id: number): void {
+    if (this.orders.get(id)?.strategyId !== runtime.id) return;
+    this.orders.cancel(id, this.clock.now());
+  }
+
+  openOrders(runtime: StrategyRuntime, instrument: string | undefined): Readonly<Order>[] {
+    return this.orders.working(runtime.id, instrument);
+  }
+
+  subscribe(runtime: StrategyRuntime, subscription: BarSubscription): void {
+    this.pendingSubscriptions.push({ runtime, subscription });
+  }
+
+  unsubscribe(runtime: StrategyRuntime, instrument: string, mode: UnsubscribeMode): void {
+    for (const slot of this.cache.slotsOf(instrument)) {
+      if (!slot.listeners.includes(runtime)) continue;
+      if (mode === 'graceful') {
+        slot.draining.push(runtime);
+        this.checkDraining(slot);
+        continue;
+      }
+      for (const o of this.orders.working(runtime.id, instrument)) if (isWorking(o.status) && o.status !== 'PENDING_CANCEL') this.orders.cancel(o.id, this.clock.now());
+      this.detach(slot, runtime);
+    }
+    if (!this.draining) this.drain();
+  }
+
+  setTimer(runtime: StrategyRuntime, name: string, at: number, everyMs: number): void {
+    this.timers.set(runtime.id, name, at, everyMs);
+  }
+
+  cancelTimer(runtime: StrategyRuntime, name: string): void {
+    this.timers.cancel(runtime.id, name);
+  }
+
+  /** Read-only list of strategies (results, journal) */
+  strategyList(): readonly StrategyRuntime[] {
+    return this.strategies;
+  }
+
+  /** Sources still merged (diagnostics) */
+  activeSources(): EventSource[] {
+    return this.cache.allSlots().flatMap((s) => (s.source ? [s.source] : []));
+  }
+}

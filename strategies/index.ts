@@ -1,0 +1,13 @@
+import type { StrategyDefinition } from '../lib/engine/strategy.js';
+import { buyAndHold } from './buy-and-hold/index.js';
+import { smaCross } from './sma-cross/index.js';
+
+/** Every strategy module in the working tree, by name (the CLI and the runner look them up here). */
+export const STRATEGIES: Readonly<Record<string, StrategyDefinition>> = {
+  [smaCross.name]: smaCross as unknown as StrategyDefinition,
+  [buyAndHold.name]: buyAndHold as unknown as StrategyDefinition,
+};
+
+export function strategyNames(): string[] {
+  return Object.keys(STRATEGIES).sort();
+}
