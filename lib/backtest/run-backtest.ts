@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { Logger } from '../core/logger.js';
 import type { BarKind, Interval } from '../data/interval.js';
 import { SimulatedClock } from '../engine/clock.js';
-import { Kernel } from '../engine/kernel.js';
+import { Kernel, type RunObserver } from '../engine/kernel.js';
 import type { DataClient } from '../engine/ports.js';
 import type { RiskLimits } from '../engine/risk-engine.js';
 import type { StrategyDefinition } from '../engine/strategy.js';
@@ -43,6 +43,8 @@ export interface BacktestConfig {
   logger?: Logger;
   /** Identifies the data in the config hash (e.g. files and their content hashes) */
   dataFingerprint?: unknown;
+  /** Extra observers (journal, progress, memory probes) */
+  observers?: readonly RunObserver[];
   /** Injected for elapsed time; backtests never read the wall clock themselves */
   stopwatch?: () => number;
 }
@@ -70,6 +72,7 @@ export async function runBacktest(c: BacktestConfig): Promise<BacktestResult> {
     logger: c.logger,
   });
   const recorder = new ResultsRecorder(kernel);
+  for (const o of c.observers ?? []) kernel.addObserver(o);
   const parsedParams = c.strategy.params.parse(c.params ?? {}) as Record<string, unknown>;
   const warmup = c.strategy.warmup?.(parsedParams) ?? 1;
   const subscriptions = c.subscriptions.map((s) => ({ ...s, kind: s.kind ?? 'trade', history: s.history ?? warmup }));

@@ -51,7 +51,7 @@ export class StoreDataClient implements DataClient {
   }
 
   async history(sub: ResolvedBarSubscription, count: number, now: number): Promise<BarColumns> {
-    if (count <= 0) return emptyColumns();
+    if (count <= 0 || now === -Infinity) return emptyColumns();
     const row = await this.row(sub.instrument);
     const closeTime = closeTimeFunction(sub.interval, calendarOrUndefined(row));
     // the newest bars that started by `now`, then keep those already closed
