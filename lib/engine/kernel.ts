@@ -272,7 +272,11 @@ export class Kernel implements KernelServices {
     if (this.publishBars) this.bus.publish('data.bar', bar);
     const listeners = slot.listeners;
     for (let i = 0; i < listeners.length; i++) listeners[i]!.handlers.onBar?.(bar);
-    if (slot.draining.length > 0) this.checkDraining(slot);
+    if (slot.draining.length > 0) {
+      // fills from this bar settle first, so a position closed on it counts as flat
+      this.drain();
+      this.checkDraining(slot);
+    }
   }
 
   private checkDraining(slot: SubscriptionSlot): void {
