@@ -267,6 +267,8 @@ export class Kernel implements KernelServices {
   private onBar(slot: SubscriptionSlot): void {
     const bar = slot.bar;
     this.marketVenue?.onBar(bar);
+    // fills this bar caused happened inside it: settle them before anyone sees its close
+    if (this.reports.length > 0) this.drain();
     if (bar.kind === 'trade' || bar.kind === 'mid') this.portfolio.mark(bar.instrumentIndex, bar.close);
     slot.window.push(bar.ts, bar.open, bar.high, bar.low, bar.close, bar.volume);
     if (this.publishBars) this.bus.publish('data.bar', bar);

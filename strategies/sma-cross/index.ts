@@ -14,6 +14,9 @@ export const smaCrossParams = z
   })
   .refine((p) => p.slow > p.fast, { message: 'slow must be greater than fast', path: ['slow'] });
 
+/** Relative gap below which fast and slow count as equal (far above float rounding, far below any real cross) */
+export const TOLERANCE = 1e-10;
+
 export type SmaCrossParams = z.output<typeof smaCrossParams>;
 
 /**
@@ -49,7 +52,7 @@ export const smaCross = defineStrategy({
             s.fast.update(closes[i]!);
             s.slow.update(closes[i]!);
           }
-          if (s.slow.ready) s.above = s.fast.value > s.slow.value;
+          if (s.slow.ready && Math.abs(s.fast.value - s.slow.value) > TOLERANCE * Math.abs(s.slow.value)) s.above = s.fast.value > s.slow.value;
         }
       },
       onBar(bar) {
@@ -58,6 +61,8 @@ export const smaCross = defineStrategy({
         const f = s.fast.update(bar.close);
         const l = s.slow.update(bar.close);
         if (!s.slow.ready) return;
+        // averages equal within rounding (flat prices) are not a cross: running sums carry noise
+        if (Math.abs(f - l) <= TOLERANCE * Math.abs(l)) return;
         const above = f > l;
         const crossed = s.above !== undefined && above !== s.above;
         s.above = above;
