@@ -6,6 +6,7 @@ import { Kernel, type RunObserver } from '../engine/kernel.js';
 import type { DataClient } from '../engine/ports.js';
 import type { RiskLimits } from '../engine/risk-engine.js';
 import type { StrategyDefinition } from '../engine/strategy.js';
+import { validateStrategyParams } from '../engine/strategy-params.js';
 import { boundToMs, type TimeBound } from '../store/bar-query.js';
 import type { Store } from '../store/store.js';
 import type { BacktestResult } from './backtest-result.js';
@@ -73,7 +74,7 @@ export async function runBacktest(c: BacktestConfig): Promise<BacktestResult> {
   });
   const recorder = new ResultsRecorder(kernel);
   for (const o of c.observers ?? []) kernel.addObserver(o);
-  const parsedParams = c.strategy.params.parse(c.params ?? {}) as Record<string, unknown>;
+  const parsedParams = validateStrategyParams(c.strategy, c.params ?? {});
   const warmup = c.strategy.warmup?.(parsedParams) ?? 1;
   const subscriptions = c.subscriptions.map((s) => ({ ...s, kind: s.kind ?? 'trade', history: s.history ?? warmup }));
   kernel.addStrategy(c.strategy, { params: c.params ?? {}, subscriptions });

@@ -17,6 +17,7 @@ import { isMarketDrivenVenue, type DataClient, type ExecutionClient, type Market
 import { Portfolio } from './portfolio.js';
 import { RiskEngine, type RiskLimits } from './risk-engine.js';
 import type { BarSubscription, Environment, StrategyDefinition, UnsubscribeMode } from './strategy.js';
+import { validateStrategyParams } from './strategy-params.js';
 import { StrategyRuntime, type KernelServices } from './strategy-runtime.js';
 import { TimerQueue } from './timers.js';
 import { tradingDayEnd, tradingDayOf } from './trading-day.js';
@@ -124,14 +125,8 @@ export class Kernel implements KernelServices {
   addStrategy(definition: StrategyDefinition, options: AddStrategyOptions = {}): StrategyRuntime {
     const id = options.id ?? definition.name;
     if (this.strategyById.has(id)) throw new ConfigError('kernel', [`strategy id '${id}' is already used`]);
-    const parsed = definition.params.safeParse(options.params ?? {});
-    if (!parsed.success) {
-      throw new ConfigError(
-        `strategy ${definition.name} params`,
-        parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`),
-      );
-    }
-    const runtime = new StrategyRuntime(id, definition, parsed.data, this, this.log, this.config.seed ?? 0, options.state);
+    const params = validateStrategyParams(definition, options.params ?? {});
+    const runtime = new StrategyRuntime(id, definition, params, this, this.log, this.config.seed ?? 0, options.state);
     this.strategies.push(runtime);
     this.strategyById.set(id, runtime);
     for (const s of options.subscriptions ?? []) this.pendingSubscriptions.push({ runtime, subscription: s });
