@@ -119,11 +119,17 @@ export function changesProblem(o: SimOrder, changes: OrderChanges): string | und
   return undefined;
 }
 
+const expirySpans = new Map<string, { from: number; to: number }>();
+
 /** Close of the session containing `ts`, else of the next session; a reason string when no calendar applies. */
 export function dayExpiry(spec: InstrumentSpec, ts: number): number | string {
   try {
     const cal = calendarForInstrument(spec.secType, spec.symbol);
+    // every instant from min(ts, open) up to the close maps to the same close: remember that span
+    const known = expirySpans.get(cal.name);
+    if (known !== undefined && ts >= known.from && ts < known.to) return known.to;
     const session = cal.sessionAt(ts) ?? cal.sessionAt(cal.nextOpen(ts));
+    if (session) expirySpans.set(cal.name, { from: Math.min(ts, session.open), to: session.close });
     return session ? session.close : `no trading session found after ${new Date(ts).toISOString()} for a DAY order`;
   } catch (e) {
     if (e instanceof CalendarError) return `DAY order needs a trading calendar: ${e.message}`;

@@ -138,11 +138,10 @@ export class SimulatedVenue implements ExecutionClient, MarketDrivenVenue {
   submit(order: Readonly<Order>, spec: InstrumentSpec): void {
     this.advance(order.createdAt);
     const ts = this.now;
-    const reject = (reason: string): void => this.emit({ type: 'rejected', orderId: order.id, ts, reason });
     const problem = this.live.has(order.id) ? `duplicate order id ${order.id}` : orderProblem(order, spec);
-    if (problem !== undefined) return reject(problem);
+    if (problem !== undefined) return this.emit({ type: 'rejected', orderId: order.id, ts, reason: problem });
     const expiresAt = order.tif === 'DAY' ? dayExpiry(spec, order.createdAt) : Infinity;
-    if (typeof expiresAt === 'string') return reject(expiresAt);
+    if (typeof expiresAt === 'string') return this.emit({ type: 'rejected', orderId: order.id, ts, reason: expiresAt });
     let released = Infinity;
     let parentEnd: { filled: number; complete: boolean } | undefined;
     if (order.parentId > 0) {

@@ -371,6 +371,10 @@ export class Kernel implements KernelServices {
     return out;
   }
 
+  instrumentIndex(instrument: string): number {
+    return this.instruments.require(instrument);
+  }
+
   submit(runtime: StrategyRuntime, request: OrderRequest): Readonly<Order> {
     return this.orders.submit(request, runtime.id, this.clock.now());
   }

@@ -23,7 +23,6 @@ type Handler<M> = (message: M) => void;
  */
 export class MessageBus<Topics extends object = EngineTopics> {
   private readonly handlers = new Map<keyof Topics, Handler<never>[]>();
-  private readonly counts = new Map<keyof Topics, number>();
 
   subscribe<K extends keyof Topics>(topic: K, handler: Handler<Topics[K]>): () => void {
     const list = (this.handlers.get(topic) ?? []) as Handler<Topics[K]>[];
@@ -41,14 +40,9 @@ export class MessageBus<Topics extends object = EngineTopics> {
   }
 
   publish<K extends keyof Topics>(topic: K, message: Topics[K]): void {
-    this.counts.set(topic, (this.counts.get(topic) ?? 0) + 1);
     const list = this.handlers.get(topic) as Handler<Topics[K]>[] | undefined;
     if (list === undefined) return;
     for (let i = 0; i < list.length; i++) list[i]!(message);
   }
 
-  /** Messages published per topic (diagnostics and tests) */
-  publishedCount<K extends keyof Topics>(topic: K): number {
-    return this.counts.get(topic) ?? 0;
-  }
 }

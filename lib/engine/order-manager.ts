@@ -21,6 +21,8 @@ export interface OrderManagerHooks {
  */
 export class OrderManager {
   private readonly orders = new Map<number, Order>();
+  /** Orders not yet terminal: the hot queries (open orders of a strategy) scan only these */
+  private readonly live = new Map<number, Order>();
   private nextId = 1;
   private ocoSeq = 0;
 
@@ -46,7 +48,7 @@ export class OrderManager {
 
   working(strategyId?: string, instrument?: string): Order[] {
     const out: Order[] = [];
-    for (const o of this.orders.values()) {
+    for (const o of this.live.values()) {
       if (!isWorking(o.status)) continue;
       if (strategyId !== undefined && o.strategyId !== strategyId) continue;
       if (instrument !== undefined && o.instrument !== instrument) continue;
@@ -56,7 +58,7 @@ export class OrderManager {
   }
 
   hasWorking(instrumentIndex: number): boolean {
-    for (const o of this.orders.values()) if (o.instrumentIndex === instrumentIndex && isWorking(o.status)) return true;
+    for (const o of this.live.values()) if (o.instrumentIndex === instrumentIndex && isWorking(o.status)) return true;
     return false;
   }
 
@@ -64,6 +66,7 @@ export class OrderManager {
     const index = this.instruments.indexOf(request.instrument);
     const order = this.build(request, strategyId, now, index ?? -1, link);
     this.orders.set(order.id, order);
+    this.live.set(order.id, order);
     const problem = index === undefined ? `unknown instrument '${request.instrument}': subscribe to it first` : requestProblem(request);
     if (problem !== undefined) return this.reject(order, now, problem);
     const spec = this.instruments.spec(order.instrumentIndex);
@@ -197,13 +200,14 @@ export class OrderManager {
 
   private transition(order: Order, to: OrderStatus, ts: number, type: OrderEventType, extra: { reason?: string; fill?: Fill } = {}): void {
     order.status = nextStatus(order.id, order.status, to);
+    if (isTerminal(to)) this.live.delete(order.id);
     order.updatedAt = ts;
     if (extra.reason !== undefined) order.reason = extra.reason;
     this.emit(type, order, ts, extra);
   }
 
   private emit(type: OrderEventType, order: Order, ts: number, extra: { reason?: string; fill?: Fill } = {}): void {
-    this.hooks.onEvent({ type, ts, order, ...extra });
+    this.hooks.onEvent({ type, ts, order, fill: extra.fill, reason: extra.reason });
   }
 
   private build(request: OrderRequest, strategyId: string, now: number, index: number, link: { parentId?: number; ocaGroup?: string }): Order {
@@ -237,11 +241,14 @@ export class OrderManager {
   }
 }
 
+function positive(v: number | undefined): boolean {
+  return v !== undefined && Number.isFinite(v) && v > 0;
+}
+
 /** What is wrong with a request's shape (prices the type needs), or undefined */
 export function requestProblem(r: OrderRequest): string | undefined {
   if (r.side !== 'BUY' && r.side !== 'SELL') return `side must be BUY or SELL, was '${String(r.side)}'`;
   if (!(r.quantity > 0) || !Number.isFinite(r.quantity)) return `quantity must be a positive number, was ${r.quantity}`;
-  const positive = (v: number | undefined): boolean => v !== undefined && Number.isFinite(v) && v > 0;
   switch (r.type) {
     case 'MARKET':
       return undefined;

@@ -14,6 +14,7 @@ export interface KernelServices {
   now(): number;
   history(instrument: string, interval: Interval | undefined, kind: BarKind | undefined): HistoryWindow;
   instrumentsOf(runtime: StrategyRuntime): string[];
+  instrumentIndex(instrument: string): number;
   submit(runtime: StrategyRuntime, request: OrderRequest): Readonly<Order>;
   submitBracket(runtime: StrategyRuntime, request: BracketRequest): { entry: Readonly<Order>; takeProfit: Readonly<Order>; stopLoss: Readonly<Order> };
   modify(runtime: StrategyRuntime, id: number, changes: OrderChanges): void;
@@ -73,6 +74,7 @@ export class StrategyRuntime {
       portfolio: services.portfolio,
       orders,
       instruments: () => services.instrumentsOf(self),
+      instrumentIndex: (instrument: string) => services.instrumentIndex(instrument),
       history: (instrument: string, interval?: Interval, kind?: BarKind) => services.history(instrument, interval, kind),
       submit: (r: OrderRequest) => services.submit(self, r),
       submitBracket: (r: BracketRequest) => services.submitBracket(self, r),

@@ -48,6 +48,8 @@ export interface StrategyContext<P = unknown> {
   readonly orders: OrderFactory;
   /** Instruments with an active subscription, in subscription order */
   instruments(): string[];
+  /** The engine's dense index of an instrument (the same as `bar.instrumentIndex`), for array-indexed state */
+  instrumentIndex(instrument: string): number;
   /** The history window of a subscription (interval/kind default to the first subscription of the instrument) */
   history(instrument: string, interval?: Interval, kind?: BarKind): HistoryWindow;
   submit(request: OrderRequest): Readonly<Order>;

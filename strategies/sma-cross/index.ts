@@ -33,12 +33,13 @@ export const smaCross = defineStrategy({
   warmup: (p) => p.slow,
   create(ctx) {
     const { fast, slow, size } = ctx.params;
-    const state = new Map<string, { fast: SmaStream; slow: SmaStream; above: boolean | undefined }>();
-    const track = (instrument: string) => {
-      let s = state.get(instrument);
+    // per-instrument state by the engine's dense instrument index: no map lookup per bar
+    const state: ({ fast: SmaStream; slow: SmaStream; above: boolean | undefined } | undefined)[] = [];
+    const track = (index: number) => {
+      let s = state[index];
       if (s === undefined) {
         s = { fast: new SmaStream(fast), slow: new SmaStream(slow), above: undefined };
-        state.set(instrument, s);
+        state[index] = s;
       }
       return s;
     };
@@ -46,8 +47,9 @@ export const smaCross = defineStrategy({
       onStart() {
         // seed from warm-up history so live and backtest start with ready indicators
         for (const instrument of ctx.instruments()) {
-          const closes = ctx.history(instrument).column('close');
-          const s = track(instrument);
+          const window = ctx.history(instrument);
+          const closes = window.column('close');
+          const s = track(ctx.instrumentIndex(instrument));
           for (let i = 0; i < closes.length; i++) {
             s.fast.update(closes[i]!);
             s.slow.update(closes[i]!);
@@ -57,7 +59,7 @@ export const smaCross = defineStrategy({
       },
       onBar(bar) {
         if (bar.kind !== 'trade') return;
-        const s = track(bar.instrument);
+        const s = track(bar.instrumentIndex);
         const f = s.fast.update(bar.close);
         const l = s.slow.update(bar.close);
         if (!s.slow.ready) return;
