@@ -16,4 +16,8 @@ await $`${monger} data ls`;
 await $`${monger} data audit --interval 1d`;
 await $`${monger} data audit --interval 1m --kind trade`;
 await $`${monger} calendar sessions --exchange XNYS --from 2024-11-25 --to 2024-12-03`;
-console.log('\nDone. Explore with: node bin/monger.js data bars SPY --interval 1d --from 2020-03-09 --to 2020-03-20 --adjusted');
+// the engine: sma-cross on the stored daily bars, IB commissions, a self-contained offline report
+await $`${monger} backtest --strategy sma-cross --params fast=10,slow=30 --size 100 --symbols SPY,QQQ --interval 1d --commission ib-fixed --report data/reports/sma-cross.html`;
+await $`${monger} backtest --strategy sma-cross --params fast=5,slow=20 --size 50 --symbols SPY,IBM,AIG,BAC --interval 1m --to 2013-10-11 --commission ib-tiered --report data/reports/sma-cross-minute.html`;
+console.log('\nDone. Open data/reports/sma-cross.html in a browser (works offline).');
+console.log('Explore with: node bin/monger.js data bars SPY --interval 1d --from 2020-03-09 --to 2020-03-20 --adjusted');

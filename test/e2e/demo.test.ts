@@ -19,6 +19,8 @@ it('runs npm run demo end to end: imports, loads the watchlist, audits, prints s
     expect(output).toContain("watchlist 'default'");
     expect(output).toContain('not in the store (no instrument yet): MSFT');
     expect(output).toContain('2024-11-29T18:00:00Z');
+    expect(output).toMatch(/sma-cross 1\.0\.0: [\d,]+ bars, \d+ orders/);
+    expect(output).toContain('report written to data/reports/sma-cross.html');
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
