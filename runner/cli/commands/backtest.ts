@@ -131,7 +131,11 @@ async function backtestFromFlags(f: Flags, cmd: Command): Promise<BacktestResult
     const result = await runBacktest({
       strategy: strategy!,
       params,
-      subscriptions: symbols.map((instrument) => ({ instrument, interval: interval!, kind: f.kind as 'trade' | 'mid' })),
+      // the quote fill model reads bid/ask bars; strategies see them as bars of kind bid/ask
+      subscriptions: symbols.flatMap((instrument) => [
+        { instrument, interval: interval!, kind: f.kind as 'trade' | 'mid' },
+        ...(f.fill === 'quote' ? (['bid', 'ask'] as const).map((kind) => ({ instrument, interval: interval!, kind })) : []),
+      ]),
       data: dataStore,
       from: f.from,
       to: f.to,
