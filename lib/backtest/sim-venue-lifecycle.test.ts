@@ -1,58 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { stockSpec } from '../data/instrument.js';
-import type { Bar } from '../model/market.js';
 import type { ExecutionReport } from '../model/order-events.js';
-import type { Order } from '../model/orders.js';
-import { noCommission } from './commission.js';
-import { SimulatedVenue, type SimulatedVenueConfig } from './sim-venue.js';
+import { SimulatedVenue } from './sim-venue.js';
+import { bar, MIN, order, setup, T } from './sim-venue-fixtures.js';
 
-const MIN = 60_000;
-/** XNYS 2013-10-07: 13:30-20:00 UTC */
-const T = Date.UTC(2013, 9, 7, 14, 0);
 const CLOSE = Date.UTC(2013, 9, 7, 20, 0);
 const NEXT_OPEN = Date.UTC(2013, 9, 8, 13, 30);
 const SPY = stockSpec('SPY');
 
-function order(id: number, fields: Partial<Order> = {}): Order {
-  return {
-    id,
-    clientOrderId: `s-${id}`,
-    strategyId: 's',
-    instrument: 'SPY',
-    instrumentIndex: 0,
-    side: 'BUY',
-    type: 'MARKET',
-    quantity: 100,
-    limitPrice: NaN,
-    stopPrice: NaN,
-    trailingAmount: NaN,
-    trailingPercent: NaN,
-    tif: 'GTC',
-    status: 'SUBMITTED',
-    filledQuantity: 0,
-    avgFillPrice: NaN,
-    commission: 0,
-    parentId: 0,
-    ocaGroup: '',
-    tag: '',
-    createdAt: T,
-    updatedAt: T,
-    triggered: false,
-    reason: '',
-    ...fields,
-  };
-}
 
-function bar(ts: number, open: number, high: number, low: number, close: number, volume = 10_000): Bar {
-  return { instrument: 'SPY', instrumentIndex: 0, interval: '1m', kind: 'trade', ts, closeTime: ts + MIN, open, high, low, close, volume };
-}
 
-function setup(config: Partial<SimulatedVenueConfig> = {}): { venue: SimulatedVenue; reports: ExecutionReport[] } {
-  const reports: ExecutionReport[] = [];
-  const venue = new SimulatedVenue({ fill: 'next-open', commission: noCommission(), ...config });
-  venue.attach((r) => reports.push(r));
-  return { venue, reports };
-}
 
 /** Reports after the acceptances, as [type, orderId, detail] */
 function summary(reports: ExecutionReport[]): unknown[][] {

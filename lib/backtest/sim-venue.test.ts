@@ -1,60 +1,17 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../core/errors.js';
 import { stockSpec, type InstrumentSpec } from '../data/instrument.js';
-import type { BarKind, Interval } from '../data/interval.js';
-import type { Bar } from '../model/market.js';
 import type { ExecutionReport } from '../model/order-events.js';
 import type { Order } from '../model/orders.js';
 import { ibFixed, noCommission } from './commission.js';
-import { SimulatedVenue, type SimulatedVenueConfig } from './sim-venue.js';
+import { SimulatedVenue } from './sim-venue.js';
+import { bar, MIN, order, setup, T } from './sim-venue-fixtures.js';
 
-const MIN = 60_000;
-/** 2013-10-07 14:00 UTC = 10:00 New York, inside the XNYS session */
-const T = Date.UTC(2013, 9, 7, 14, 0);
 const SPY = stockSpec('SPY');
 const ES: InstrumentSpec = { key: 'ES-201312', symbol: 'ES', secType: 'FUT', exchange: 'CME', currency: 'USD', multiplier: 50, tickSize: 0.25 };
 
-function order(id: number, fields: Partial<Order> = {}): Order {
-  return {
-    id,
-    clientOrderId: `s-${id}`,
-    strategyId: 's',
-    instrument: 'SPY',
-    instrumentIndex: 0,
-    side: 'BUY',
-    type: 'MARKET',
-    quantity: 100,
-    limitPrice: NaN,
-    stopPrice: NaN,
-    trailingAmount: NaN,
-    trailingPercent: NaN,
-    tif: 'GTC',
-    status: 'SUBMITTED',
-    filledQuantity: 0,
-    avgFillPrice: NaN,
-    commission: 0,
-    parentId: 0,
-    ocaGroup: '',
-    tag: '',
-    createdAt: T,
-    updatedAt: T,
-    triggered: false,
-    reason: '',
-    ...fields,
-  };
-}
 
-function bar(ts: number, open: number, high: number, low: number, close: number, volume = 10_000, kind: BarKind = 'trade', interval: Interval = '1m'): Bar {
-  const len = interval === '5m' ? 5 * MIN : MIN;
-  return { instrument: 'SPY', instrumentIndex: 0, interval, kind, ts, closeTime: ts + len, open, high, low, close, volume };
-}
 
-function setup(config: Partial<SimulatedVenueConfig> = {}): { venue: SimulatedVenue; reports: ExecutionReport[] } {
-  const reports: ExecutionReport[] = [];
-  const venue = new SimulatedVenue({ fill: 'next-open', commission: noCommission(), ...config });
-  venue.attach((r) => reports.push(r));
-  return { venue, reports };
-}
 
 function fills(reports: ExecutionReport[]): Extract<ExecutionReport, { type: 'filled' }>[] {
   return reports.filter((r): r is Extract<ExecutionReport, { type: 'filled' }> => r.type === 'filled');

@@ -5,7 +5,7 @@ import { ConfigError } from '../core/errors.js';
 const RELATIVE = join('node_modules', 'plotly.js-dist-min', 'plotly.min.js');
 
 /**
- * Finds `node_modules/plotly.js-dist-min/plotly.min.js` without `import.meta` or
+ * Finds `node_modules/plotly.js-dist-min/plotly.min.js` without import-dot-meta or
  * `require.resolve`, so it works under ESM (tsx, vitest) and tslab's CommonJS alike: an explicit
  * path wins; otherwise it walks up from `process.cwd()`, then from `__dirname` where the module
  * system defines it (CommonJS), and returns the first file found.
