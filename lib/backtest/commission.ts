@@ -140,15 +140,29 @@ export function ibFixed(options: IbCommissionOptions = {}): CommissionModel {
     commission(spec, quantity, price, _ts, order = newOrderCommissionState()) {
       const q = Math.abs(quantity);
       const value = q * price * spec.multiplier;
-      if (spec.secType === 'FUT') {
-        perOrderIncrease(order, q, value, 0, 0);
-        return round8(q * futuresPerContract(table, fallback, spec));
-      }
-      if (spec.secType === 'CASH') return round8(forex(order, q, value));
+      const other = futuresOrForex(spec, q, value, order, table, fallback);
+      if (other !== undefined) return other;
       return round8(perOrderIncrease(order, q, value, FIXED_PER_SHARE * q, FIXED_MIN));
     },
     reset() {},
   };
+}
+
+/** Futures (per contract from the table) and cash FX are priced alike by both IB plans; undefined for stocks */
+function futuresOrForex(
+  spec: InstrumentSpec,
+  q: number,
+  value: number,
+  order: OrderCommissionState,
+  table: Readonly<Record<string, number>>,
+  fallback: number,
+): number | undefined {
+  if (spec.secType === 'FUT') {
+    perOrderIncrease(order, q, value, 0, 0);
+    return round8(q * futuresPerContract(table, fallback, spec));
+  }
+  if (spec.secType === 'CASH') return round8(forex(order, q, value));
+  return undefined;
 }
 
 /** Month index (year * 12 + month) of `ts` in New York, where IB's US monthly volume is counted. */
@@ -179,11 +193,8 @@ export function ibTiered(options: IbCommissionOptions = {}): CommissionModel {
     commission(spec, quantity, price, ts, order = newOrderCommissionState()) {
       const q = Math.abs(quantity);
       const value = q * price * spec.multiplier;
-      if (spec.secType === 'FUT') {
-        perOrderIncrease(order, q, value, 0, 0);
-        return round8(q * futuresPerContract(table, fallback, spec));
-      }
-      if (spec.secType === 'CASH') return round8(forex(order, q, value));
+      const other = futuresOrForex(spec, q, value, order, table, fallback);
+      if (other !== undefined) return other;
       const m = monthOf(ts);
       if (m !== month) {
         month = m;

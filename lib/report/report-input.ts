@@ -1,15 +1,10 @@
+import type { BarColumns } from '../data/bar-series.js';
 import type { AllocationSeries, DailySeries, FillRecord, RunStatistics, TradeRecord } from '../backtest/result-types.js';
 
 /** OHLCV of one instrument for the trades-on-candles chart. */
-export interface PriceSeries {
+export interface PriceSeries extends Pick<BarColumns, 'ts' | 'open' | 'high' | 'low' | 'close' | 'volume'> {
   instrument: string;
   interval: string;
-  ts: Float64Array;
-  open: Float64Array;
-  high: Float64Array;
-  low: Float64Array;
-  close: Float64Array;
-  volume: Float64Array;
 }
 
 /** Everything a run report shows; a backtest result converts to this, so do stored runs. */

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { BarColumns } from '../../lib/data/bar-series.js';
 import { runBacktest } from '../../lib/backtest/run-backtest.js';
 import { importFiles } from '../../lib/ingest/import-files.js';
 import { loadBars } from '../../lib/store/bar-query.js';
@@ -20,11 +21,12 @@ afterAll(() => store.close());
 /** IB fixed pricing for US stocks: USD 0.005/share, at least 1.00, at most 1% of trade value */
 const ibFixed = (qty: number, price: number): number => Math.min(Math.max(0.005 * qty, 1), 0.01 * qty * price);
 
-async function expectedSmaCross(symbols: string[], interval: '1d' | '1m', cash: number, fast: number, slow: number, size: number) {
+/** Orders, fills and final equity of the reference sma-cross over each instrument's bars */
+function expectedSmaCross(blocks: readonly BarColumns[], cash: number, fast: number, slow: number, size: number) {
   let equity = cash;
   let orders = 0;
   let fills = 0;
-  for (const block of await loadBars(store, { symbols, interval })) {
+  for (const block of blocks) {
     const ref = referenceSmaCross(block, fast, slow, size);
     orders += ref.orders;
     fills += ref.fills.length;
@@ -50,7 +52,7 @@ describe('golden: sma-cross', () => {
       fill: 'next-open',
       commission: 'ib-fixed',
     });
-    const expected = await expectedSmaCross(['SPY'], '1d', 100_000, 10, 30, 100);
+    const expected = expectedSmaCross(await loadBars(store, { symbols: ['SPY'], interval: '1d' }), 100_000, 10, 30, 100);
     expect(r.orders.length).toBe(expected.orders);
     expect(r.fills.length).toBe(expected.fills);
     expect(r.finalValue).toBeCloseTo(expected.equity, 6);
@@ -75,21 +77,9 @@ describe('golden: sma-cross', () => {
     // bars that closed by the end of 2013-10-11 (a bar starting at 23:59 closes the next day)
     const bars = await loadBars(store, { symbols, interval: '1m', to: Date.UTC(2013, 9, 11, 23, 59) - 1 });
     expect(r.bars).toBe(bars.reduce((n, b) => n + b.length, 0));
-    let equity = 1_000_000;
-    let orders = 0;
-    for (const block of bars) {
-      const ref = referenceSmaCross(block, 5, 20, 50);
-      orders += ref.orders;
-      let position = 0;
-      for (const f of ref.fills) {
-        const signed = f.side === 'BUY' ? f.quantity : -f.quantity;
-        equity -= signed * f.price + ibFixed(f.quantity, f.price);
-        position += signed;
-      }
-      equity += position * block.close[block.length - 1]!;
-    }
-    expect(r.orders.length).toBe(orders);
-    expect(r.finalValue).toBeCloseTo(equity, 6);
+    const expected = expectedSmaCross(bars, 1_000_000, 5, 20, 50);
+    expect(r.orders.length).toBe(expected.orders);
+    expect(r.finalValue).toBeCloseTo(expected.equity, 6);
     expect(r.orders.length).toBe(GOLDEN.minute.orders);
     expect(r.finalValue).toBe(GOLDEN.minute.finalValue);
   });
