@@ -22,6 +22,8 @@ export interface BacktestResult {
   /** Positions still open at the end (not in `trades`) */
   openPositions: { instrument: string; quantity: number; averagePrice: number; lastPrice: number }[];
   statistics: RunStatistics;
+  /** Sum of |fill quantity x price x multiplier| (turnover's numerator) */
+  tradedNotional: number;
   daily: DailySeries;
   equity: { ts: Float64Array; equity: Float64Array };
   allocation: AllocationSeries;

@@ -126,6 +126,7 @@ export async function runBacktest(c: BacktestConfig): Promise<BacktestResult> {
       .filter((k) => p.position(k) !== 0)
       .map((k) => ({ instrument: k, quantity: p.position(k), averagePrice: p.averagePrice(k), lastPrice: p.lastPrice(k) })),
     statistics,
+    tradedNotional: recorder.tradedNotional,
     daily,
     equity,
     allocation: recorder.allocationSeries(),

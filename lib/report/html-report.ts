@@ -32,6 +32,7 @@ caption { text-align: left; font-weight: 600; padding: 4px 0; }
 .figure { background: #fff; margin: 0 0 16px; border: 1px solid #eceff1; }
 .trades { width: 100%; font-size: 13px; } .trades td:nth-child(n+4) { text-align: right; }
 .trades tr.win td:nth-child(11) { color: #2e7d32; } .trades tr.loss td:nth-child(11) { color: #c62828; }
+.folds td { text-align: right; } .folds td:first-child, .folds td.params { text-align: left; }
 .omitted td { text-align: center !important; color: #78909c; font-style: italic; }
 .note { color: #607d8b; }
 `;
@@ -53,7 +54,7 @@ function scriptJson(value: unknown): string {
   return JSON.stringify(value).replace(/</g, '\\u003c');
 }
 
-function paramValue(value: unknown): string {
+export function paramValue(value: unknown): string {
   if (typeof value === 'string') return value;
   try {
     return JSON.stringify(value) ?? String(value);
@@ -93,28 +94,34 @@ function figuresHtml(figures: readonly Figure[]): string {
  * @example writeFileSync('report.html', renderHtmlReport(input, { generatedAt: new Date().toISOString() }))
  */
 export function renderHtmlReport(input: RunReportInput, options: HtmlReportOptions = {}): string {
-  const figures = reportFigures(input);
+  return renderHtmlPage(input.title, headerHtml(input, options.generatedAt), reportFigures(input), options, [
+    ['Statistics', statisticsHtml(input.statistics)],
+    ['Trades', tradesHtml(input.trades, options.maxTradeRows ?? 50)],
+  ]);
+}
+
+/**
+ * The page shell shared by every report: inline plotly, the header, the sections in order with the
+ * figures after the first one (`['Charts', …]` placement), and the script that draws them.
+ */
+export function renderHtmlPage(title: string, header: string, figures: readonly Figure[], options: HtmlReportOptions, sections: readonly [string, string][]): string {
+  const [first, ...rest] = sections;
+  const section = ([heading, html]: [string, string]) => `<section><h2>${escapeHtml(heading)}</h2>\n${html}\n</section>`;
   return [
     '<!DOCTYPE html>',
     '<html lang="en">',
     '<head>',
     '<meta charset="utf-8">',
     '<meta name="viewport" content="width=device-width, initial-scale=1">',
-    `<title>${escapeHtml(input.title)}</title>`,
+    `<title>${escapeHtml(title)}</title>`,
     `<style>${STYLE}</style>`,
     inlinePlotlyScript(options.plotlyJsPath),
     '</head>',
     '<body><main>',
-    headerHtml(input, options.generatedAt),
-    '<section><h2>Statistics</h2>',
-    statisticsHtml(input.statistics),
-    '</section>',
-    '<section><h2>Charts</h2>',
-    figuresHtml(figures),
-    '</section>',
-    `<section><h2>Trades</h2>`,
-    tradesHtml(input.trades, options.maxTradeRows ?? 50),
-    '</section>',
+    header,
+    ...(first ? [section(first)] : []),
+    section(['Charts', figuresHtml(figures)]),
+    ...rest.map(section),
     '</main>',
     RENDER_SCRIPT,
     '</body>',

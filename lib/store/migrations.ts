@@ -207,4 +207,62 @@ CREATE TABLE backtest_daily (
 );
 `,
   },
+  {
+    version: 3,
+    name: 'walk-forward runs and the feature cache',
+    sql: `
+CREATE SEQUENCE walkforward_run_id_seq START 1;
+CREATE TABLE walkforward_runs (
+  run_id           INTEGER PRIMARY KEY,
+  created_at       TIMESTAMP NOT NULL DEFAULT current_timestamp,
+  config_hash      VARCHAR NOT NULL,
+  strategy         VARCHAR NOT NULL,
+  strategy_version VARCHAR NOT NULL,
+  config           JSON NOT NULL,
+  objective        VARCHAR NOT NULL,
+  folds            INTEGER NOT NULL,
+  points           INTEGER NOT NULL,
+  backtests        INTEGER NOT NULL,
+  oos_statistics   JSON NOT NULL,
+  elapsed_ms       DOUBLE NOT NULL
+);
+CREATE TABLE walkforward_folds (
+  run_id INTEGER NOT NULL, fold INTEGER NOT NULL,
+  train_from DATE NOT NULL, train_to DATE NOT NULL, validation_from DATE, validation_to DATE,
+  test_from DATE NOT NULL, test_to DATE NOT NULL, params JSON NOT NULL,
+  train_objective DOUBLE, validation_objective DOUBLE, train_statistics JSON NOT NULL, test_statistics JSON NOT NULL,
+  PRIMARY KEY (run_id, fold)
+);
+CREATE TABLE walkforward_scores (
+  run_id INTEGER NOT NULL, fold INTEGER NOT NULL, point INTEGER NOT NULL, params JSON NOT NULL,
+  objective DOUBLE, sharpe DOUBLE NOT NULL, total_return DOUBLE NOT NULL, max_drawdown DOUBLE NOT NULL, trades INTEGER NOT NULL,
+  PRIMARY KEY (run_id, fold, point)
+);
+CREATE TABLE walkforward_equity (
+  run_id INTEGER NOT NULL, date DATE NOT NULL, fold INTEGER NOT NULL, equity DOUBLE NOT NULL,
+  gross_exposure DOUBLE NOT NULL, net_exposure DOUBLE NOT NULL,
+  PRIMARY KEY (run_id, date)
+);
+CREATE TABLE feature_sets (
+  set_hash   VARCHAR PRIMARY KEY,
+  name       VARCHAR NOT NULL,
+  spec       JSON NOT NULL,
+  columns    VARCHAR[] NOT NULL,
+  created_at TIMESTAMP NOT NULL DEFAULT current_timestamp
+);
+-- one row per bar: values[i] is feature_sets.columns[i] (NULL during warm-up)
+CREATE TABLE feature_values (
+  set_hash VARCHAR NOT NULL, instrument_id INTEGER NOT NULL, interval VARCHAR NOT NULL, kind VARCHAR NOT NULL,
+  adjusted BOOLEAN NOT NULL, ts TIMESTAMP NOT NULL, "values" DOUBLE[] NOT NULL,
+  PRIMARY KEY (set_hash, instrument_id, interval, kind, adjusted, ts)
+);
+-- what each cached block was computed from: reused only while the bars are unchanged
+CREATE TABLE feature_builds (
+  set_hash VARCHAR NOT NULL, instrument_id INTEGER NOT NULL, interval VARCHAR NOT NULL, kind VARCHAR NOT NULL,
+  adjusted BOOLEAN NOT NULL, bars_fingerprint VARCHAR NOT NULL, rows BIGINT NOT NULL,
+  built_at TIMESTAMP NOT NULL DEFAULT current_timestamp,
+  PRIMARY KEY (set_hash, instrument_id, interval, kind, adjusted)
+);
+`,
+  },
 ];

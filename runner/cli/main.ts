@@ -4,6 +4,8 @@ import { CalendarError } from '../../lib/calendar/index.js';
 import { registerBacktestCommand } from './commands/backtest.js';
 import { registerCalendarCommands } from './commands/calendar.js';
 import { registerDataCommands } from './commands/data.js';
+import { registerFeatureCommands } from './commands/features.js';
+import { registerWalkForwardCommand } from './commands/walkforward.js';
 import { EXIT, EXIT_HELP } from './exit-codes.js';
 import { DB_HELP } from './store-option.js';
 
@@ -18,6 +20,8 @@ export function buildProgram(): Command {
   registerDataCommands(program);
   registerCalendarCommands(program);
   registerBacktestCommand(program);
+  registerWalkForwardCommand(program);
+  registerFeatureCommands(program);
   return program;
 }
 

@@ -6,12 +6,12 @@ import { COMMISSION_MODEL_NAMES } from '../../../lib/backtest/commission.js';
 import { runBacktest } from '../../../lib/backtest/run-backtest.js';
 import { saveBacktestRun } from '../../../lib/backtest/save-run.js';
 import { backtestReportInput } from '../../../lib/backtest/report-input.js';
-import { importFiles } from '../../../lib/ingest/import-files.js';
 import { writeHtmlReport } from '../../../lib/report/index.js';
 import { Store } from '../../../lib/store/store.js';
 import { STRATEGIES, strategyNames } from '../../../strategies/index.js';
 import { info, printJson, printTable } from '../output.js';
 import { dbPath } from '../store-option.js';
+import { openDataSource, type DataSource } from '../data-source.js';
 import { parseParamsFlag } from './backtest-params.js';
 import { backtestJson } from './backtest-json.js';
 
@@ -103,31 +103,19 @@ async function backtestFromFlags(f: Flags, cmd: Command): Promise<BacktestResult
       problems.push(`--interval: ${(e as Error).message}`);
     }
   }
-  if ((f.symbols === undefined) === (f.data === undefined)) problems.push('expected exactly one of --symbols (stored data) or --data FILE...');
-  if (f.symbols !== undefined && interval === undefined) problems.push('--interval is required with --symbols');
   if (problems.length) throw new ConfigError('monger backtest', problems);
 
   const resultsStore = f.save ? await Store.open(dbPath(cmd)) : undefined;
-  const dataStore = f.data ? await Store.open(':memory:') : resultsStore ?? (await Store.open(dbPath(cmd)));
+  let source: DataSource;
   try {
-    let symbols: string[];
-    let fingerprint: unknown = { store: 'monger' };
-    if (f.data) {
-      const imported = await importFiles(dataStore, f.data, { format: f.format as 'auto', symbol: f.symbol });
-      fingerprint = { files: f.data };
-      const series = await dataStore.all<{ key: string; interval: string }>(
-        `SELECT DISTINCT i.key, CAST(b.interval AS VARCHAR) AS interval FROM bars b JOIN instruments i USING (instrument_id) ORDER BY 1, 2`,
-      );
-      const intervals = [...new Set(series.map((s) => s.interval))];
-      if (interval === undefined) {
-        if (intervals.length !== 1) throw new ConfigError('monger backtest', [`--interval: the files hold ${intervals.join(', ') || 'no'} bars; choose one`]);
-        interval = intervals[0] as Interval;
-      }
-      symbols = [...new Set(series.filter((s) => s.interval === interval).map((s) => s.key))];
-      if (symbols.length === 0) throw new ConfigError('monger backtest', [`--data: no ${interval} bars in ${f.data.join(', ')} (${imported.rowsRead} rows read)`]);
-    } else {
-      symbols = f.symbols!.split(',').map((s) => s.trim().toUpperCase()).filter((s) => s !== '');
-    }
+    source = await openDataSource('monger backtest', f, interval, cmd, resultsStore);
+  } catch (e) {
+    resultsStore?.close();
+    throw e;
+  }
+  const { store: dataStore, symbols } = source;
+  interval = source.interval;
+  try {
     const result = await runBacktest({
       strategy: strategy!,
       params,
@@ -146,7 +134,7 @@ async function backtestFromFlags(f: Flags, cmd: Command): Promise<BacktestResult
       participationRate,
       seed,
       adjusted: f.adjusted,
-      dataFingerprint: fingerprint,
+      dataFingerprint: source.fingerprint,
       stopwatch: () => performance.now(),
     });
     if (resultsStore !== undefined) {
