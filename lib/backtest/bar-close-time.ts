@@ -12,10 +12,21 @@ export function closeTimeFunction(interval: Interval, calendar: ExchangeCalendar
   const ms = intervalMs(interval);
   if (isIntraday(interval)) return (ts) => ts + ms;
   if (interval !== '1d' || calendar === undefined) return (ts) => ts + ms;
+  let closes = DAILY_CLOSES.get(calendar);
+  if (closes === undefined) DAILY_CLOSES.set(calendar, (closes = new Map()));
+  const cache = closes;
   return (ts) => {
-    const day = isoDate(ts);
-    const year = Number(day.slice(0, 4));
-    if (year < calendar.firstYear || year > calendar.lastYear) return ts + DAY_MS;
-    return calendar.session(day)?.close ?? ts + DAY_MS;
+    let close = cache.get(ts);
+    if (close === undefined) {
+      const day = isoDate(ts);
+      const year = Number(day.slice(0, 4));
+      close = year < calendar.firstYear || year > calendar.lastYear ? ts + DAY_MS : (calendar.session(day)?.close ?? ts + DAY_MS);
+      cache.set(ts, close);
+    }
+    return close;
   };
 }
+
+// Session closes by daily-bar stamp, per calendar: formatting dates per bar dominated short
+// backtests (walk-forward runs thousands), and a calendar's sessions never change
+const DAILY_CLOSES = new WeakMap<ExchangeCalendar, Map<number, number>>();
