@@ -32,7 +32,7 @@ caption { text-align: left; font-weight: 600; padding: 4px 0; }
 .figure { background: #fff; margin: 0 0 16px; border: 1px solid #eceff1; }
 .trades { width: 100%; font-size: 13px; } .trades td:nth-child(n+4) { text-align: right; }
 .trades tr.win td:nth-child(11) { color: #2e7d32; } .trades tr.loss td:nth-child(11) { color: #c62828; }
-.folds td { text-align: right; } .folds td:first-child, .folds td.params { text-align: left; }
+.folds td { text-align: right; white-space: nowrap; } .folds td:first-child, .folds td.params { text-align: left; }
 .omitted td { text-align: center !important; color: #78909c; font-style: italic; }
 .note { color: #607d8b; }
 `;

@@ -33,7 +33,7 @@ function headerHtml(r: WalkForwardResult, generatedAt?: string): string {
   const split = r.config.split as { mode: string; folds: number; train: number; validation?: number; test?: number; embargo?: number };
   const meta = [
     `<span>Strategy <strong>${escapeHtml(r.strategy.name)}</strong> version <strong>${escapeHtml(r.strategy.version)}</strong></span>`,
-    `<span>${escapeHtml(split.mode)} split, ${split.folds} folds, train ${split.train} sessions, embargo ${split.embargo ?? 0}</span>`,
+    `<span>${escapeHtml(split.mode)} split of ${formatInteger(r.config.sessions as number)} sessions: ${split.folds} folds, train ${split.train}${split.validation ? `, validation ${split.validation}` : ''}, test ${split.test}, embargo ${split.embargo ?? 0}</span>`,
     `<span>${r.points.length} points${r.skipped.length ? ` (${r.skipped.length} rejected by the schema)` : ''}, objective ${escapeHtml(r.objective)}, ${formatInteger(r.backtests)} backtests</span>`,
     generatedAt === undefined ? '' : `<span>Generated ${escapeHtml(generatedAt)}</span>`,
   ];

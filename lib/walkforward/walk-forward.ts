@@ -126,6 +126,9 @@ export async function runWalkForward(c: WalkForwardConfig): Promise<WalkForwardR
   const interval = series[0]!.interval;
   const sessions = sessionDates(series, interval, boundToMs(c.from, 'from'), boundToMs(c.to, 'to'));
   const folds = makeFolds(sessions, c.split);
+  const size = (w: { first: number; last: number }) => w.last - w.first + 1;
+  // the split as resolved against the sessions (defaults filled in): what the hash and reports show
+  const split: Required<SplitSpec> = { mode: c.split.mode, folds: folds.length, train: size(folds[0]!.train), validation: c.split.validation ?? 0, test: size(folds[0]!.test), embargo: c.split.embargo ?? 0 };
   const warmup = Math.max(...points.map((p) => c.strategy.warmup?.(validateStrategyParams(c.strategy, { ...baseParams, ...p })) ?? 1));
 
   const init: BacktestTaskInit = {
@@ -247,7 +250,8 @@ export async function runWalkForward(c: WalkForwardConfig): Promise<WalkForwardR
     baseParams,
     axes,
     search,
-    split: c.split,
+    split,
+    sessions: sessions.length,
     objective,
     minTrades: c.minTrades ?? 0,
     topK: c.topK ?? 5,
