@@ -150,22 +150,24 @@ export async function runWalkForward(c: WalkForwardConfig): Promise<WalkForwardR
   };
   const workers = c.workers ?? Math.min(availableParallelism(), points.length * folds.length);
   if (workers > 0 && init.strategyModule === '') init.strategyModule = locateProjectFile('strategies/index.ts');
-  const run = async (tasks: BacktestTask[], phase: 'train' | 'validation' | 'test', onResult: (i: number, r: BacktestTaskResult) => void) => {
+  // tasks may be a lazy iterable (the train phase streams folds x points): only scores are kept
+  const run = async (tasks: Iterable<BacktestTask>, total: number, phase: 'train' | 'validation' | 'test', onResult: (i: number, r: BacktestTaskResult) => void) => {
     let done = 0;
     const report = (i: number, r: unknown) => {
       onResult(i, r as BacktestTaskResult);
-      c.onProgress?.({ phase, done: ++done, total: tasks.length });
+      c.onProgress?.({ phase, done: ++done, total });
     };
     if (workers === 0) {
       const runner = backtestTaskRunner(c.strategy, init);
-      for (let i = 0; i < tasks.length; i++) report(i, await runner(tasks[i]!));
+      let i = 0;
+      for (const task of tasks) report(i++, await runner(task));
       return;
     }
     await runTasks<BacktestTask, BacktestTaskResult, BacktestTaskInit>(tasks, {
       module: locateProjectFile('lib/walkforward/backtest-task.ts'),
       factory: 'createBacktestTaskRunner',
       init,
-      workers: Math.min(workers, tasks.length),
+      workers: Math.min(workers, total),
       onResult: report,
       keepResults: false,
     });
@@ -176,8 +178,12 @@ export async function runWalkForward(c: WalkForwardConfig): Promise<WalkForwardR
   const P = points.length;
   const trainScores = new Float64Array(folds.length * P);
   const scores: PointScore[] = new Array(folds.length * P);
+  function* trainTasks(): Generator<BacktestTask> {
+    for (const f of folds) for (const params of points) yield { params, ...window(f.train), detail: false };
+  }
   await run(
-    folds.flatMap((f) => points.map((params) => ({ params, ...window(f.train), detail: false }))),
+    trainTasks(),
+    trainScores.length,
     'train',
     (i, r) => {
       trainScores[i] = r.objective;
@@ -195,7 +201,7 @@ export async function runWalkForward(c: WalkForwardConfig): Promise<WalkForwardR
     const tasks = folds.flatMap((f, k) => candidates[k]!.map((p) => ({ params: points[p]!, ...window(f.validation!), detail: false })));
     const offsets = candidates.map((_, k) => candidates.slice(0, k).reduce((n, x) => n + x.length, 0));
     const vScores = new Float64Array(tasks.length);
-    await run(tasks, 'validation', (i, r) => (vScores[i] = r.objective));
+    await run(tasks, tasks.length, 'validation', (i, r) => (vScores[i] = r.objective));
     folds.forEach((_, k) => {
       const local = bestIndex(vScores.subarray(offsets[k]!, offsets[k]! + candidates[k]!.length));
       if (local >= 0) {
@@ -214,6 +220,7 @@ export async function runWalkForward(c: WalkForwardConfig): Promise<WalkForwardR
       { params: points[chosen[k]!]!, ...window(f.test), detail: true },
       { params: points[chosen[k]!]!, ...window(f.train), detail: true },
     ]),
+    finals.length,
     'test',
     (i, r) => (finals[i] = r),
   );
