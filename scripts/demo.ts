@@ -19,5 +19,9 @@ await $`${monger} calendar sessions --exchange XNYS --from 2024-11-25 --to 2024-
 // the engine: sma-cross on the stored daily bars, IB commissions, a self-contained offline report
 await $`${monger} backtest --strategy sma-cross --params fast=10,slow=30 --size 100 --symbols SPY,QQQ --interval 1d --commission ib-fixed --report data/reports/sma-cross.html`;
 await $`${monger} backtest --strategy sma-cross --params fast=5,slow=20 --size 50 --symbols SPY,IBM,AIG,BAC --interval 1m --to 2013-10-11 --commission ib-tiered --report data/reports/sma-cross-minute.html`;
-console.log('\nDone. Open data/reports/sma-cross.html in a browser (works offline).');
+// features: a declarative set cached in the store by content hash (a rerun reuses it)
+await $`${monger} features build --set data/feature-sets/core-daily.yaml --symbols SPY,QQQ,IWM,EEM --interval 1d`;
+// walk-forward: grid search on rolling train windows, chosen point out of sample, on worker threads
+await $`${monger} walkforward --strategy sma-cross --grid fast=5..20:5,slow=30..90:20 --params size=100 --symbols SPY,QQQ,IWM,EEM --interval 1d --folds 6 --embargo 5 --commission ib-fixed --no-progress --report data/reports/walkforward.html`;
+console.log('\nDone. Open data/reports/sma-cross.html and data/reports/walkforward.html in a browser (they work offline).');
 console.log('Explore with: node bin/monger.js data bars SPY --interval 1d --from 2020-03-09 --to 2020-03-20 --adjusted');

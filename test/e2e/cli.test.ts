@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -26,11 +26,17 @@ describe('monger CLI', () => {
     const r = monger('data', 'import', 'data/lean/equity/usa/daily', 'data/lean/equity/usa/factor_files', 'data/lean/equity/usa/map_files', '--json');
     expect(r.code).toBe(0);
     const result = JSON.parse(r.stdout) as { bars: { inserted: number }; instruments: string[] };
-    // SPY AAPL IBM AIG BAC: 5,849 days each (shared README); QQQ's file holds 3,964 rows from its
-    // map-file start 1999-03-10; GOOG keeps only rows from its map-file start 2014-03-27
-    const googRows = readFileSync('data/lean/equity/usa/daily/goog.csv', 'utf8').split('\n').filter((l) => l.slice(0, 8) >= '20140327').length;
-    expect(result.bars.inserted).toBe(5 * 5849 + 3964 + googRows);
-    expect(result.instruments.sort()).toEqual(['AAPL', 'AIG', 'BAC', 'GOOG', 'IBM', 'QQQ', 'SPY']);
+    // every row dated on or after the first date of the symbol's map file (earlier rows belong to
+    // another company, e.g. GOOG before 2014-03-27); SPY AAPL IBM AIG BAC hold all 5,849 days
+    const root = 'data/lean/equity/usa';
+    const files = readdirSync(`${root}/daily`).sort();
+    const expected = files.reduce((n, f) => {
+      const start = readFileSync(`${root}/map_files/${f}`, 'utf8').slice(0, 8);
+      return n + readFileSync(`${root}/daily/${f}`, 'utf8').split('\n').filter((l) => l.trim() !== '' && l.slice(0, 8) >= start).length;
+    }, 0);
+    expect(expected).toBe(60_630);
+    expect(result.bars.inserted).toBe(expected);
+    expect(result.instruments.sort()).toEqual(files.map((f) => f.replace('.csv', '').toUpperCase()));
   });
 
   it('lists stored series with data ls --json', () => {
