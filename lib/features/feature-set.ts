@@ -4,7 +4,7 @@ import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { ConfigError } from '../core/errors.js';
 import type { FeatureDefinition, FeatureParams } from './feature-definition.js';
-import { getFeature } from './registry.js';
+import { FEATURES, featureNames } from './registry.js';
 
 /**
  * Bumped whenever a kernel's numbers change (a fix, a convention): cached features computed by an
@@ -88,17 +88,22 @@ export function resolveFeatureSet(raw: unknown, source = 'feature set'): Feature
   const spec = parsed.data;
   const problems: string[] = [];
   const features: ResolvedFeature[] = [];
+  /** Entry that first produced each column, so a duplicate names both entries */
+  const owner = new Map<string, string>();
   spec.features.forEach((entry, k) => {
+    const where = `features.${k}`;
     try {
-      features.push(resolveEntry(entry, spec.normalize?.window ?? 0, `features.${k}`));
+      const f = resolveEntry(entry, spec.normalize?.window ?? 0, where);
+      const dup = f.columns.filter((c) => owner.has(c));
+      if (dup.length) problems.push(`${where} '${f.definition.name}': duplicate column(s) ${dup.map((c) => `${c} (also from ${owner.get(c)})`).join(', ')}`);
+      for (const c of f.columns) if (!owner.has(c)) owner.set(c, where);
+      features.push(f);
     } catch (e) {
       if (!(e instanceof ConfigError)) throw e;
       problems.push(...e.problems);
     }
   });
   const columns = features.flatMap((f) => f.columns);
-  const dup = columns.filter((c, i) => columns.indexOf(c) !== i);
-  if (dup.length) problems.push(`features: duplicate column(s) ${[...new Set(dup)].join(', ')}`);
   if (problems.length) throw new ConfigError(source, problems);
   const canonical = JSON.stringify({
     library: FEATURE_LIBRARY_VERSION,
@@ -128,7 +133,9 @@ function resolveEntry(entry: z.output<typeof entrySchema>, setWindow: number, wh
     given = entry.params ?? [];
     if (entry.normalize !== undefined) normalizeWindow = entry.normalize === false ? 0 : entry.normalize.window;
   }
-  const definition = getFeature(name, where);
+  const definition = FEATURES.get(name);
+  // The problem names the entry itself: resolveFeatureSet reports problems, not their source
+  if (definition === undefined) throw new ConfigError(where, [`${where}: unknown feature '${name}'; known: ${featureNames().join(', ')}`]);
   const specs = definition.params;
   const params: Record<string, number> = {};
   const problems: string[] = [];

@@ -24,7 +24,7 @@ export interface FeatureBuild {
 /**
  * Computes a feature set for instruments from their stored bars and caches it in DuckDB, keyed by
  * (set hash, instrument, interval, kind, adjusted, ts). A cached block is reused when the set hash
- * and the bars' fingerprint (count, time range, sums of close and volume) both match; otherwise it
+ * and the bars' fingerprint (count, time range, a hash of every bar's OHLCV) both match; otherwise it
  * is replaced in one transaction, so a failed build leaves the previous cache intact.
  */
 export async function buildFeatures(store: Store, q: FeatureBlockQuery & { force?: boolean; onInstrument?: (b: FeatureBuild) => void }): Promise<FeatureBuild[]> {
@@ -112,9 +112,14 @@ export async function loadFeatures(store: Store, q: FeatureBlockQuery & { from?:
   return out;
 }
 
+/**
+ * What a cached block was computed from: bar count, time range, and the exact (HUGEINT) sum of a hash
+ * of every bar's time and OHLCV. Any changed field of any bar changes it (features read open, high
+ * and low too, not only close and volume), and integer sums do not depend on aggregation order.
+ */
 async function barsFingerprint(store: Store, instrumentId: number, interval: Interval, kind: BarKind, adjusted: boolean): Promise<string> {
   const rows = await store.all<{ fp: string }>(
-    `SELECT concat_ws('|', count(*), min(epoch_ms(ts)), max(epoch_ms(ts)), sum(close), sum(volume)) AS fp
+    `SELECT concat_ws('|', count(*), min(epoch_ms(ts)), max(epoch_ms(ts)), sum(hash(ts, open, high, low, close, volume))) AS fp
      FROM (${sourceSql(kind, adjusted)}) b WHERE instrument_id = $1 AND interval = $2`,
     [instrumentId, interval],
   );
