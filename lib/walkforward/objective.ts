@@ -1,7 +1,7 @@
 import { ConfigError } from '../core/errors.js';
 import type { RunStatistics } from '../backtest/result-types.js';
 
-/** Statistics a search can maximize (maxDrawdown is negative: maximizing it prefers shallow ones). */
+/** Statistics a search can maximize. maxDrawdown (a positive fraction) scores as its negative, so shallower wins. */
 export const OBJECTIVES = ['sharpe', 'sortino', 'probabilisticSharpe', 'calmar', 'totalReturn', 'annualReturn', 'profitFactor', 'expectancy', 'maxDrawdown'] as const;
 export type ObjectiveName = (typeof OBJECTIVES)[number];
 
@@ -17,7 +17,7 @@ export function parseObjective(s: string): ObjectiveName {
  */
 export function objectiveValue(s: RunStatistics, objective: ObjectiveName, minTrades: number): number {
   if (s.trades < minTrades) return -Infinity;
-  return s[objective];
+  return objective === 'maxDrawdown' ? -s.maxDrawdown : s[objective];
 }
 
 /**

@@ -32,6 +32,11 @@ describe('objective selection', () => {
     expect(objectiveValue(stats(1.2, 4), 'sharpe', 4)).toBe(1.2);
   });
 
+  it('scores drawdown so that the shallower one wins', () => {
+    const dd = (maxDrawdown: number) => ({ maxDrawdown, trades: 5 }) as RunStatistics;
+    expect(bestIndex([objectiveValue(dd(0.3), 'maxDrawdown', 0), objectiveValue(dd(0.1), 'maxDrawdown', 0)])).toBe(1);
+  });
+
   it('picks the best score, the first on ties, and -1 when none is eligible', () => {
     expect(bestIndex([0.5, 1, 1, -2])).toBe(1);
     expect(bestIndex([-Infinity, NaN, -0.5])).toBe(2);

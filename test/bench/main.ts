@@ -1,15 +1,26 @@
-// npm run bench [-- --json]: prints every benchmark with its same-run baseline and ratio.
+// npm run bench [-- [ingest|engine|features ...] [--json]]: prints every benchmark (or only the
+// named suites) with its same-run baseline and ratio.
 import { engineBenchmarks } from './engine.bench.js';
+import { featureBenchmarks } from './features.bench.js';
 import { ingestBenchmarks } from './ingest.bench.js';
 import { renderReport, type BenchReport } from './harness.js';
 
-const json = process.argv.includes('--json');
+const args = process.argv.slice(2);
+const json = args.includes('--json');
+const only = args.filter((a) => !a.startsWith('--'));
 const report: BenchReport = {};
 const suites: [string, () => Promise<BenchReport>][] = [
   ['ingest', ingestBenchmarks],
   ['engine', engineBenchmarks],
+  ['features', featureBenchmarks],
 ];
+const unknown = only.filter((name) => !suites.some(([s]) => s === name));
+if (unknown.length) {
+  process.stderr.write(`unknown benchmark suite(s): ${unknown.join(', ')}; known: ${suites.map(([s]) => s).join(', ')}\n`);
+  process.exit(2);
+}
 for (const [name, run] of suites) {
+  if (only.length && !only.includes(name)) continue;
   if (!json) process.stderr.write(`running ${name} benchmarks…\n`);
   Object.assign(report, await run());
 }
