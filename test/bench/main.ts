@@ -1,9 +1,10 @@
-// npm run bench [-- [ingest|engine|features ...] [--json]]: prints every benchmark (or only the
+// npm run bench [-- [ingest|engine|features|walkforward ...] [--json]]: prints every benchmark (or only the
 // named suites) with its same-run baseline and ratio.
 import { engineBenchmarks } from './engine.bench.js';
 import { featureBenchmarks } from './features.bench.js';
 import { ingestBenchmarks } from './ingest.bench.js';
 import { renderReport, type BenchReport } from './harness.js';
+import { walkForwardBenchmarks } from './walkforward.bench.js';
 
 const args = process.argv.slice(2);
 const json = args.includes('--json');
@@ -13,6 +14,7 @@ const suites: [string, () => Promise<BenchReport>][] = [
   ['ingest', ingestBenchmarks],
   ['engine', engineBenchmarks],
   ['features', featureBenchmarks],
+  ['walkforward', walkForwardBenchmarks],
 ];
 const unknown = only.filter((name) => !suites.some(([s]) => s === name));
 if (unknown.length) {

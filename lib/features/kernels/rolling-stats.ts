@@ -49,8 +49,9 @@ export class RollingMoments {
     this.ring[this.head] = x;
     this.head = this.head + 1 === n ? 0 : this.head + 1;
     if (!full) this.seen++;
-    if (!Number.isFinite(x)) this.bad++;
-    if (full && !Number.isFinite(old)) this.bad--;
+    // x - x is 0 exactly for finite x and NaN for NaN/±Infinity: cheaper than Number.isFinite here
+    if (x - x !== 0) this.bad++;
+    if (full && old - old !== 0) this.bad--;
     this.repeats = x === this.last ? this.repeats + 1 : 0;
     this.last = x;
     if (this.seen < n || this.bad > 0) {
@@ -109,15 +110,47 @@ export class RollingMoments {
   }
 }
 
-/** Streaming rolling mean over the last `period` values, NaN during warm-up. */
+/**
+ * Streaming rolling mean over the last `period` values, NaN during warm-up. A running sum (the
+ * mean needs no variance, so Welford's extra work buys nothing here) recomputed exactly in
+ * chronological order every `period` bars, so rounding never builds up beyond one window; a
+ * non-finite value masks only the windows holding it.
+ */
 export class RollingMeanStream implements ScalarStream {
-  private readonly m: RollingMoments;
+  private readonly ring: Float64Array;
+  private head = 0;
+  private seen = 0;
+  private bad = 0;
+  private sum = 0;
+  private dirty = true;
+
   constructor(readonly period: number) {
-    this.m = new RollingMoments(period);
+    checkPeriod(period);
+    this.ring = new Float64Array(period);
   }
+
   update(x: number): number {
-    this.m.push(x);
-    return this.m.mean;
+    const n = this.period;
+    const full = this.seen >= n;
+    const old = this.ring[this.head]!;
+    this.ring[this.head] = x;
+    this.head = this.head + 1 === n ? 0 : this.head + 1;
+    if (!full) this.seen++;
+    if (x - x !== 0) this.bad++;
+    if (full && old - old !== 0) this.bad--;
+    if (this.seen < n || this.bad > 0) {
+      this.dirty = true;
+      return NaN;
+    }
+    if (this.dirty || this.head === 0) {
+      let sum = 0;
+      for (let j = 0, k = this.head; j < n; j++, k = k + 1 === n ? 0 : k + 1) sum += this.ring[k]!;
+      this.sum = sum;
+      this.dirty = false;
+    } else {
+      this.sum += x - old;
+    }
+    return this.sum / n;
   }
 }
 
