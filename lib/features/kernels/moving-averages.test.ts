@@ -2,36 +2,19 @@ import { DEMA, EMA, SMA, TEMA, WMA } from 'trading-signals';
 import { describe, expect, it } from 'vitest';
 import type { FeatureDefinition, FeatureInputs, FeatureParams } from '../feature-definition.js';
 import { leanDailyInputs, prefixInputs } from '../feature-fixtures.js';
+import { firstMismatch, streamColumns } from './contract-fixtures.js';
 import { dema, DemaStream, ema, EmaStream, MOVING_AVERAGE_FEATURES, tema, TemaStream, wma, WmaStream } from './moving-averages.js';
+
+/** The feature's stream run bar by bar (its single output). */
+const streamed = (d: FeatureDefinition, inputs: FeatureInputs, p: FeatureParams): Float64Array => streamColumns(d, inputs, p)[0]!;
 
 const spy = leanDailyInputs('spy');
 const aapl = leanDailyInputs('aapl');
 const def = (name: string): FeatureDefinition => MOVING_AVERAGE_FEATURES.find((f) => f.name === name)!;
 
 /** Runs a definition's stream bar by bar through its FeatureStream adapter. */
-function streamed(d: FeatureDefinition, inputs: FeatureInputs, p: FeatureParams): Float64Array {
-  const s = d.stream(p);
-  const out = new Float64Array(inputs.length);
-  const row = new Float64Array(1);
-  for (let i = 0; i < inputs.length; i++) {
-    s.update(inputs.open[i]!, inputs.high[i]!, inputs.low[i]!, inputs.close[i]!, inputs.volume[i]!, row, 0);
-    out[i] = row[0]!;
-  }
-  return out;
-}
 
 /** Index of the first element where a and b are not the same number (NaN matches NaN), or -1. */
-function firstMismatch(a: Float64Array, b: Float64Array, rel = 0, scale = 0): number {
-  if (a.length !== b.length) return Math.min(a.length, b.length);
-  for (let i = 0; i < a.length; i++) {
-    const x = a[i]!;
-    const y = b[i]!;
-    if (Object.is(x, y) || (Number.isNaN(x) && Number.isNaN(y))) continue;
-    if (Math.abs(x - y) <= rel * Math.max(Math.abs(x), Math.abs(y), scale)) continue;
-    return i;
-  }
-  return -1;
-}
 
 describe('moving averages: hand-computed examples', () => {
   const xs = Float64Array.from([2, 4, 6, 8, 4]);

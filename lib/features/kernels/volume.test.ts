@@ -2,35 +2,17 @@ import { getZScore, OBV } from 'trading-signals';
 import { describe, expect, it } from 'vitest';
 import type { FeatureDefinition, FeatureInputs, FeatureParams } from '../feature-definition.js';
 import { leanDailyInputs, prefixInputs } from '../feature-fixtures.js';
+import { firstMismatch, streamColumns } from './contract-fixtures.js';
 import { obv, ObvStream, VOLUME_FEATURES, volumeSpike, VolumeSpikeStream, volumeZScore } from './volume.js';
+
+/** The feature's stream run bar by bar (its single output). */
+const streamed = (d: FeatureDefinition, inputs: FeatureInputs, p: FeatureParams): Float64Array => streamColumns(d, inputs, p)[0]!;
 
 const spy = leanDailyInputs('spy');
 const bno = leanDailyInputs('bno');
 const def = (name: string): FeatureDefinition => VOLUME_FEATURES.find((f) => f.name === name)!;
 
-function streamed(d: FeatureDefinition, inputs: FeatureInputs, p: FeatureParams): Float64Array {
-  const s = d.stream(p);
-  const out = new Float64Array(inputs.length);
-  const row = new Float64Array(1);
-  for (let i = 0; i < inputs.length; i++) {
-    s.update(inputs.open[i]!, inputs.high[i]!, inputs.low[i]!, inputs.close[i]!, inputs.volume[i]!, row, 0);
-    out[i] = row[0]!;
-  }
-  return out;
-}
 
-/** First index where a and b differ by more than rel * max(|a|, |b|, scale) (NaN matches NaN), or -1. */
-function firstMismatch(a: Float64Array, b: Float64Array, rel = 0, scale = 0): number {
-  if (a.length !== b.length) return Math.min(a.length, b.length);
-  for (let i = 0; i < a.length; i++) {
-    const x = a[i]!;
-    const y = b[i]!;
-    if (Object.is(x, y) || (Number.isNaN(x) && Number.isNaN(y))) continue;
-    if (Math.abs(x - y) <= rel * Math.max(Math.abs(x), Math.abs(y), scale)) continue;
-    return i;
-  }
-  return -1;
-}
 
 describe('volume: hand-computed examples', () => {
   it('obv starts at volume[0] and adds/subtracts volume on up/down closes', () => {
