@@ -1,14 +1,13 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { ConfigError } from '../core/errors.js';
+import { locateProjectFile } from '../core/project-files.js';
 
 const RELATIVE = join('node_modules', 'plotly.js-dist-min', 'plotly.min.js');
 
 /**
- * Finds `node_modules/plotly.js-dist-min/plotly.min.js` without import-dot-meta or
- * `require.resolve`, so it works under ESM (tsx, vitest) and tslab's CommonJS alike: an explicit
- * path wins; otherwise it walks up from `process.cwd()`, then from `__dirname` where the module
- * system defines it (CommonJS), and returns the first file found.
+ * Finds `node_modules/plotly.js-dist-min/plotly.min.js`: an explicit path wins; otherwise the
+ * project lookup of `lib/core/project-files.ts` (works under tsx, vitest and tslab's CommonJS).
  *
  * @throws ConfigError when the explicit path does not exist or no candidate is found
  */
@@ -18,19 +17,12 @@ export function locatePlotlyJs(explicitPath?: string): string {
     if (!existsSync(path)) throw new ConfigError('plotlyJsPath', [`no file at ${path}`]);
     return path;
   }
-  const starts = [process.cwd()];
-  if (typeof __dirname === 'string') starts.push(__dirname);
-  for (const start of starts) {
-    for (let dir = resolve(start); ; dir = dirname(dir)) {
-      const candidate = join(dir, RELATIVE);
-      if (existsSync(candidate)) return candidate;
-      if (dirname(dir) === dir) break;
-    }
+  try {
+    return locateProjectFile(RELATIVE);
+  } catch (e) {
+    if (!(e instanceof ConfigError)) throw e;
+    throw new ConfigError('plotly.js', [...e.problems.slice(0, 1), 'run npm install in the project, or pass options.plotlyJsPath']);
   }
-  throw new ConfigError('plotly.js', [
-    `cannot find ${RELATIVE} in ${starts.join(' or ')} or any parent folder`,
-    'run npm install in the project, or pass options.plotlyJsPath',
-  ]);
 }
 
 /**
