@@ -5,6 +5,7 @@ import { registerBacktestCommand } from './commands/backtest.js';
 import { registerCalendarCommands } from './commands/calendar.js';
 import { registerDataCommands } from './commands/data.js';
 import { registerFeatureCommands } from './commands/features.js';
+import { registerGatewaySimCommand } from './commands/gateway-sim.js';
 import { registerWalkForwardCommand } from './commands/walkforward.js';
 import { EXIT, EXIT_HELP } from './exit-codes.js';
 import { DB_HELP } from './store-option.js';
@@ -22,6 +23,7 @@ export function buildProgram(): Command {
   registerBacktestCommand(program);
   registerWalkForwardCommand(program);
   registerFeatureCommands(program);
+  registerGatewaySimCommand(program);
   return program;
 }
 
