@@ -168,3 +168,25 @@ export const IN = {
   HEAD_TIMESTAMP: 88,
   HISTORICAL_DATA_UPDATE: 90,
 } as const;
+
+/** The replayed top of book of one instrument at a simulated instant (NaN where unknown). */
+export interface SimQuote {
+  /** Time of the replayed observation (epoch ms) */
+  ts: number;
+  bid: number;
+  ask: number;
+  bidSize: number;
+  askSize: number;
+  last: number;
+  lastSize: number;
+  /** Volume of the session so far */
+  volume: number;
+}
+
+/**
+ * Replayed quotes by instrument key at the sim clock's time: the market-data feature streams them
+ * and the order feature fills against them, so both see the same market.
+ */
+export interface QuoteBook {
+  quote(instrumentKey: string, now: number): Promise<SimQuote | undefined>;
+}
