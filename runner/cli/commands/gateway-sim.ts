@@ -50,7 +50,7 @@ export function registerGatewaySimCommand(program: Command): void {
           serverVersion,
           account: flags.account,
           clock,
-          features: simFeatures(),
+          features: simFeatures(store),
           logger: createLogger({ level: 'info', now: Date.now, sink: logToStderr }),
         });
         const bound = await sim.start();
