@@ -7,6 +7,7 @@ import type { Store } from '../../lib/store/store.js';
 import { contractDetailsFeature } from './contract-details.js';
 import { historicalFeature } from './historical.js';
 import { marketDataFeature } from './market-data.js';
+import { ordersFeature } from './orders.js';
 import { StoreQuoteBook } from './replay-quotes.js';
 import type { SimFeature } from './types.js';
 
@@ -16,5 +17,5 @@ import type { SimFeature } from './types.js';
  */
 export function simFeatures(store: Store): SimFeature[] {
   const quotes = new StoreQuoteBook(store);
-  return [contractDetailsFeature(), historicalFeature(), marketDataFeature({ quotes })];
+  return [contractDetailsFeature(), historicalFeature(), marketDataFeature({ quotes }), ordersFeature({ quotes })];
 }
