@@ -265,4 +265,50 @@ CREATE TABLE feature_builds (
 );
 `,
   },
+  {
+    version: 4,
+    name: 'IB contract cache and invalid symbols',
+    sql: `
+-- contractDetails answers by canonical query key (lib/ib/contract-resolver.ts), JSON array of contracts
+CREATE TABLE ib_contracts (
+  query_key  VARCHAR PRIMARY KEY,
+  answer     JSON NOT NULL,
+  fetched_at TIMESTAMP NOT NULL
+);
+-- queries TWS answered with error 200 (no security definition)
+CREATE TABLE ib_invalid_symbols (
+  query_key   VARCHAR PRIMARY KEY,
+  symbol      VARCHAR NOT NULL,
+  sec_type    VARCHAR NOT NULL,
+  code        INTEGER,
+  reason      VARCHAR NOT NULL,
+  recorded_at TIMESTAMP NOT NULL
+);
+`,
+  },
+  {
+    version: 5,
+    name: 'IB history fetch ranges',
+    sql: `
+-- Units of an IB historical fetch (lib/ib/history-fetch.ts): a session (or a slice of one) of an
+-- instrument, interval, whatToShow and RTH flag that was answered. 'ok': bars stored; 'empty': IB
+-- had no data (162 "HMDS query returned no data" or an empty answer); 'expired': IB no longer
+-- serves it. Later fetches skip these units; an open (unfinished) session is never recorded.
+CREATE TABLE ib_fetch_ranges (
+  instrument_id INTEGER NOT NULL,
+  interval      bar_interval NOT NULL,
+  what_to_show  VARCHAR NOT NULL,
+  use_rth       BOOLEAN NOT NULL,
+  range_start   TIMESTAMP NOT NULL,
+  range_end     TIMESTAMP NOT NULL,
+  session_date  DATE NOT NULL,
+  status        VARCHAR NOT NULL CHECK (status IN ('ok', 'empty', 'expired')),
+  bars          INTEGER NOT NULL,
+  detail        VARCHAR,
+  run_id        INTEGER,
+  fetched_at    TIMESTAMP NOT NULL,
+  PRIMARY KEY (instrument_id, interval, what_to_show, use_rth, range_start)
+);
+`,
+  },
 ];
