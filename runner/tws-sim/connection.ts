@@ -25,11 +25,17 @@ export class SimConnection implements ClientConnection {
   marketDataType = 1;
   private closed = false;
   private readonly listeners: (() => void)[] = [];
+  /** Frames held back by the outgoing delay, oldest first; `end()` waits for them */
+  private readonly held: { due: number; frame: Buffer }[] = [];
+  private heldTimer: NodeJS.Timeout | undefined;
+  private endWhenFlushed = false;
 
   constructor(
     readonly id: number,
     private readonly socket: Socket,
     private readonly logger: Logger,
+    /** Real ms each outgoing message is held back (a slow TWS), read on every send */
+    private readonly outgoingDelayMs: () => number = () => 0,
   ) {
     socket.on('close', () => this.onSocketClose());
   }
@@ -38,10 +44,19 @@ export class SimConnection implements ClientConnection {
     return !this.closed && !this.socket.destroyed && this.socket.writable;
   }
 
-  /** Writes one frame; silently dropped once the socket is gone (handlers may answer late). */
+  /** Writes one frame, after the outgoing delay if any (in order); dropped once the socket is gone. */
   send(fields: readonly WireField[]): void {
     if (!this.open) return;
-    this.socket.write(encodeFrame(fields));
+    const frame = encodeFrame(fields);
+    const delay = this.outgoingDelayMs();
+    if (delay <= 0 && this.held.length === 0) {
+      this.socket.write(frame);
+      return;
+    }
+    // never before a frame held earlier, so a shorter delay cannot reorder messages
+    const due = Math.max(Date.now() + Math.max(0, delay), this.held.at(-1)?.due ?? 0);
+    this.held.push({ due, frame });
+    if (!this.heldTimer) this.armHeld();
   }
 
   error(reqId: number, code: number, message: string): void {
@@ -59,6 +74,10 @@ export class SimConnection implements ClientConnection {
   /** Flushes what was sent (e.g. error 326), then closes; destroys if the peer does not finish. */
   end(): void {
     if (this.socket.destroyed) return;
+    if (this.held.length > 0) {
+      this.endWhenFlushed = true;
+      return;
+    }
     this.socket.end();
     setTimeout(() => this.socket.destroy(), CLOSE_GRACE_MS).unref();
   }
@@ -68,9 +87,30 @@ export class SimConnection implements ClientConnection {
     this.socket.destroy();
   }
 
+  /** Writes the held frames that are due, then waits for the next one. */
+  private armHeld(): void {
+    const head = this.held[0];
+    if (!head) {
+      this.heldTimer = undefined;
+      if (this.endWhenFlushed) this.end();
+      return;
+    }
+    this.heldTimer = setTimeout(() => {
+      const now = Date.now();
+      while (this.held.length > 0 && this.held[0]!.due <= now) {
+        const { frame } = this.held.shift()!;
+        if (this.open) this.socket.write(frame);
+      }
+      this.armHeld();
+    }, head.due - Date.now());
+  }
+
   private onSocketClose(): void {
     if (this.closed) return;
     this.closed = true;
+    clearTimeout(this.heldTimer);
+    this.heldTimer = undefined;
+    this.held.length = 0;
     for (const l of this.listeners.splice(0)) this.callListener(l);
   }
 

@@ -9,13 +9,19 @@ import { historicalFeature } from './historical.js';
 import { marketDataFeature } from './market-data.js';
 import { ordersFeature } from './orders.js';
 import { StoreQuoteBook } from './replay-quotes.js';
-import type { SimFeature } from './types.js';
+import type { QuoteBook, SimFeature } from './types.js';
+
+export interface SimFeaturesOptions {
+  /** Wraps the shared quote book before the features get it (fault injection freezes instruments there) */
+  wrapQuotes?: (quotes: StoreQuoteBook) => QuoteBook;
+}
 
 /**
  * Every feature the gateway simulator runs with. Market data (and orders, which fill against the
  * same quotes) share one quote book, so they see one market and load each instrument once.
  */
-export function simFeatures(store: Store): SimFeature[] {
-  const quotes = new StoreQuoteBook(store);
+export function simFeatures(store: Store, options: SimFeaturesOptions = {}): SimFeature[] {
+  const book = new StoreQuoteBook(store);
+  const quotes = options.wrapQuotes?.(book) ?? book;
   return [contractDetailsFeature(), historicalFeature(), marketDataFeature({ quotes }), ordersFeature({ quotes })];
 }

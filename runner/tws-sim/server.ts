@@ -27,6 +27,8 @@ export interface TwsSimulatorOptions {
   features?: readonly SimFeature[];
   /** IB's limit on client messages per second (error 100 above it) */
   maxMessagesPerSecond?: number;
+  /** Real ms every outgoing message is held back, as from a slow TWS (default 0; see `outgoingDelayMs`) */
+  outgoingDelayMs?: number;
   logger?: Logger;
 }
 
@@ -43,7 +45,7 @@ const FARM_STATUS: readonly [number, string][] = [
 ];
 
 export class TwsSimulator {
-  private readonly options: Required<Omit<TwsSimulatorOptions, 'features' | 'port' | 'logger'>>;
+  private readonly options: Required<Omit<TwsSimulatorOptions, 'features' | 'port' | 'logger' | 'outgoingDelayMs'>>;
   private readonly logger: Logger;
   private readonly features: readonly SimFeature[];
   private readonly handlers: Map<number, RequestHandler>;
@@ -53,6 +55,8 @@ export class TwsSimulator {
   private boundPort: number;
   private nextConnectionId = 1;
   private nextOrderId = 1;
+  /** Real ms every outgoing message is held back (order kept); applies at once to connected clients too */
+  outgoingDelayMs: number;
 
   constructor(options: TwsSimulatorOptions) {
     this.options = {
@@ -64,6 +68,7 @@ export class TwsSimulator {
       maxMessagesPerSecond: options.maxMessagesPerSecond ?? 50,
     };
     this.boundPort = options.port ?? 0;
+    this.outgoingDelayMs = options.outgoingDelayMs ?? 0;
     this.logger = options.logger ?? silentLogger;
     this.features = options.features ?? [];
     this.handlers = this.buildHandlers();
@@ -126,6 +131,31 @@ export class TwsSimulator {
     for (const c of this.live) c.destroy();
   }
 
+  /** True while the listener accepts connections (started and not suspended). */
+  get listening(): boolean {
+    return this.server?.listening ?? false;
+  }
+
+  /** Closes the listener so new connections are refused (ECONNREFUSED); connected clients stay. */
+  suspendListening(): void {
+    if (this.server?.listening) this.server.close();
+  }
+
+  /** Listens again on the same port after `suspendListening()`; rejects when the port was taken meanwhile. */
+  async resumeListening(): Promise<void> {
+    const server = this.server;
+    if (!server || server.listening) return;
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(this.boundPort, this.options.host, () => {
+        server.off('error', reject);
+        // stop() ran while listen() was resolving the host: close again
+        if (this.server !== server) server.close();
+        resolve();
+      });
+    });
+  }
+
   private buildHandlers(): Map<number, RequestHandler> {
     const handlers = new Map<number, RequestHandler>(this.builtInHandlers());
     const owner = new Map<number, string>();
@@ -163,7 +193,7 @@ export class TwsSimulator {
 
   private accept(socket: Socket): void {
     socket.setNoDelay(true);
-    const conn = new SimConnection(this.nextConnectionId++, socket, this.logger);
+    const conn = new SimConnection(this.nextConnectionId++, socket, this.logger, () => this.outgoingDelayMs);
     const log = this.logger.child({ connection: conn.id });
     const reader = new FrameReader({ handshake: true });
     const limiter = new MessageRateLimiter(this.options.maxMessagesPerSecond);

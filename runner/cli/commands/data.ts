@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { registerAuditCommand } from './data-audit.js';
+import { registerFetchCommand } from './data-fetch.js';
 import { registerImportCommand } from './data-import.js';
 import { registerInspectCommands } from './data-inspect.js';
 import { registerWatchlistCommands } from './watchlist.js';
@@ -10,4 +11,5 @@ export function registerDataCommands(program: Command): void {
   registerInspectCommands(data);
   registerAuditCommand(data);
   registerWatchlistCommands(data);
+  registerFetchCommand(data);
 }
