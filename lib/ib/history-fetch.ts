@@ -21,13 +21,13 @@
  * Quote bars (BID, ASK, MIDPOINT) carry no volume (IB sends -1): stored as 0.
  */
 import { EventName, type BarSizeSetting, type Contract, type IBApi, type WhatToShow } from '@stoqey/ib';
-import { calendarForInstrument } from '../calendar/index.js';
+import { calendarForInstrument, type ExchangeCalendar } from '../calendar/index.js';
 import { ConfigError, WorkbenchError } from '../core/errors.js';
 import { silentLogger, type Logger } from '../core/logger.js';
 import { CHICAGO, NEW_YORK, parseIsoDate, zonedWallToUtc } from '../core/time-zone.js';
 import type { BarSeries } from '../data/bar-series.js';
 import { futureKey, type InstrumentSpec } from '../data/instrument.js';
-import { isIntraday, type BarKind, type Interval } from '../data/interval.js';
+import { intervalMs, isIntraday, type BarKind, type Interval } from '../data/interval.js';
 import { writeBars } from '../store/bar-writer.js';
 import { finishRun, recordFailedRun, startRun } from '../store/ingest-runs.js';
 import { upsertInstruments } from '../store/instruments.js';
@@ -94,6 +94,12 @@ export interface FetchHistoryOptions {
   useRTH?: boolean;
   /** Ask again for units an earlier run recorded as empty (default false) */
   retryEmpty?: boolean;
+  /**
+   * Intraday: a stored session counts as present only when its regular-hours bars are complete
+   * (as many as the exchange calendar expects, the audit's coverage rule), so gaps the audit finds
+   * are fetched again; the merge keeps the bars already stored. Default false: any stored bar counts.
+   */
+  fillGaps?: boolean;
   /** Shares per reported volume unit (default 100 for STK, 1 otherwise) */
   volumeLot?: number;
   /** Pacing rules and backoff; `now` defaults to the fetcher's clock */
@@ -301,6 +307,29 @@ async function loadMarks(store: Store, instrumentId: number, interval: Interval,
     [instrumentId, interval, what, useRTH],
   );
   return new Map(rows.map((r) => [Number(r.start), { status: r.status }]));
+}
+
+/**
+ * Starts of the units whose regular session holds every bar the calendar expects (bars in
+ * [open, close) counted against `expectedBarCount`); units without a session count as complete.
+ */
+async function completeUnits(store: Store, instrumentId: number, interval: Interval, kind: BarKind, units: readonly PlanUnit[], calendar: ExchangeCalendar): Promise<Set<number>> {
+  const complete = new Set<number>();
+  const step = intervalMs(interval);
+  for (const u of units) {
+    const session = calendar.session(u.date);
+    if (session === undefined) {
+      complete.add(u.start);
+      continue;
+    }
+    const [row] = await store.all<{ n: number }>(
+      `SELECT CAST(count(*) AS DOUBLE) AS n FROM bars WHERE instrument_id = $1 AND interval = $2 AND kind = $3
+         AND ts >= make_timestamp(CAST($4 AS BIGINT)) AND ts < make_timestamp(CAST($5 AS BIGINT))`,
+      [instrumentId, interval, kind, session.open * 1000, session.close * 1000],
+    );
+    if ((row?.n ?? 0) >= calendar.expectedBarCount(session, step)) complete.add(u.start);
+  }
+  return complete;
 }
 
 /** Starts of the units that hold at least one stored bar of the interval and kind. */
@@ -537,7 +566,10 @@ export async function fetchHistory(options: FetchHistoryOptions): Promise<FetchH
     };
     const marks = await loadMarks(store, t.instrumentId, interval, what, useRTH);
     const units = planHistory(spec).units;
-    const stored = await unitsWithBars(store, t.instrumentId, interval, kind, units.filter((u) => !u.open));
+    let stored = await unitsWithBars(store, t.instrumentId, interval, kind, units.filter((u) => !u.open));
+    if (options.fillGaps && isIntraday(interval)) {
+      stored = await completeUnits(store, t.instrumentId, interval, kind, units.filter((u) => stored.has(u.start)), calendarForInstrument(secType, spec.calendarSymbol));
+    }
     // stored bars are the truth ('ok' marks are provenance: bars deleted since are fetched again)
     const knownEmpty = (u: PlanUnit) => !options.retryEmpty && (marks.get(u.start)?.status ?? 'ok') !== 'ok';
     const plan = planHistory(spec, (u) => stored.has(u.start) || knownEmpty(u));

@@ -168,6 +168,25 @@ describe('fetchHistory against the TWS simulator', () => {
     await expectSameBars(source, store, '2013-10-07', '2013-10-09');
   });
 
+  it('with fillGaps, fetches again the sessions whose regular hours have gaps and restores the missing bars', async () => {
+    const sim = await startSim();
+    const session = await openSession(sim.port, 23);
+    const store = await target();
+    await fetchHistory({ ...base(session, store), to: '2013-10-09' });
+    // a gap of 10 regular-hours minutes in SPY on 2013-10-08 (14:00-14:10 New York = 18:00-18:10 UTC)
+    await store.run(
+      `DELETE FROM bars WHERE instrument_id = (SELECT instrument_id FROM instruments WHERE key = 'SPY')
+         AND ts >= TIMESTAMP '2013-10-08 18:00:00' AND ts < TIMESTAMP '2013-10-08 18:10:00'`,
+    );
+    const plain = await fetchHistory({ ...base(session, store), to: '2013-10-09' });
+    expect(plain).toMatchObject({ requested: 0, skippedStored: 6 });
+    const filled = await fetchHistory({ ...base(session, store), to: '2013-10-09', fillGaps: true });
+    expect(filled.requested).toBeGreaterThanOrEqual(1);
+    expect(filled.failed).toEqual([]);
+    expect(filled.written.inserted).toBe(10);
+    await expectSameBars(source, store, '2013-10-07', '2013-10-09');
+  });
+
   it('recovers from 162 pacing violations when the scheduler is looser than the simulator', async () => {
     // the simulator paces every bar size: at most 2 requests per 0.6 s
     const strict = new PacingGuard({ now: Date.now, allBarSizes: true, limits: { windowMs: 600, windowCount: 2 } });

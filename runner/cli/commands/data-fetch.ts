@@ -32,6 +32,7 @@ interface Flags {
   port?: string;
   clientId?: string;
   retryEmpty?: boolean;
+  fillGaps?: boolean;
   pacing: string;
   maxInFlight: string;
   timeout: string;
@@ -54,6 +55,7 @@ export interface FetchCommandOptions {
   port: number;
   clientId: number;
   retryEmpty: boolean;
+  fillGaps: boolean;
   pacingScope: 'all' | 'small-bars';
   maxInFlight: number;
   requestTimeoutMs: number;
@@ -123,6 +125,7 @@ export function fetchOptionsFromFlags(f: Flags, env: NodeJS.ProcessEnv = process
     port,
     clientId,
     retryEmpty: f.retryEmpty === true,
+    fillGaps: f.fillGaps === true,
     pacingScope: f.pacing as 'all' | 'small-bars',
     maxInFlight,
     requestTimeoutMs: timeout * 1000,
@@ -177,6 +180,7 @@ export function registerFetchCommand(data: Command): void {
     .option('--port <n>', 'TWS / Gateway port (default $IB_PORT or 4002)')
     .option('--client-id <n>', 'API client id (default $IB_CLIENT_ID or 7)')
     .option('--retry-empty', 'ask again for sessions an earlier fetch found empty')
+    .option('--fill-gaps', 'intraday: fetch again stored sessions whose regular hours miss bars the calendar expects (the audit\'s gaps)')
     .option('--pacing <scope>', 'apply the pacing rules to all bar sizes, or only to bars of 30 s or less (as IB documents)', 'all')
     .option('--max-in-flight <n>', 'requests open at once (IB allows 50)', '4')
     .option('--timeout <s>', 'seconds to wait for one answer before cancelling and retrying', '60')
@@ -206,6 +210,7 @@ export function registerFetchCommand(data: Command): void {
             whatToShow: o.whatToShow,
             useRTH: o.useRTH,
             retryEmpty: o.retryEmpty,
+            fillGaps: o.fillGaps,
             volumeLot: o.volumeLot,
             maxInFlight: o.maxInFlight,
             requestTimeoutMs: o.requestTimeoutMs,
