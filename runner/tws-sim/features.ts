@@ -14,6 +14,8 @@ import type { QuoteBook, SimFeature } from './types.js';
 export interface SimFeaturesOptions {
   /** Wraps the shared quote book before the features get it (fault injection freezes instruments there) */
   wrapQuotes?: (quotes: StoreQuoteBook) => QuoteBook;
+  /** Rejections the orders feature takes before matching (fault injection) */
+  orderFaults?: { takeRejection(): string | undefined };
 }
 
 /**
@@ -23,5 +25,5 @@ export interface SimFeaturesOptions {
 export function simFeatures(store: Store, options: SimFeaturesOptions = {}): SimFeature[] {
   const book = new StoreQuoteBook(store);
   const quotes = options.wrapQuotes?.(book) ?? book;
-  return [contractDetailsFeature(), historicalFeature(), marketDataFeature({ quotes }), ordersFeature({ quotes })];
+  return [contractDetailsFeature(), historicalFeature(), marketDataFeature({ quotes }), ordersFeature({ quotes, faults: options.orderFaults })];
 }

@@ -42,6 +42,24 @@ function setup(): void {
 const names = (d: Decoded): string[] => d.events.map((e) => e.name);
 const noDecoderErrors = (d: Decoded) => expect(d.errors.filter((e) => e.code === 505)).toEqual([]);
 
+describe('injected rejections (fault injection)', () => {
+  it('rejects the next order with 201 and the injected reason, then trades normally', async () => {
+    setup();
+    const reasons = ['Margin requirement not met'];
+    feature = ordersFeature({ quotes, matchIntervalMs: 60_000, faults: { takeRejection: () => reasons.shift() } });
+    const conn = new FakeConnection(193, 1, 7);
+    await dispatch(feature, conn, ctx, (e) => e.placeOrder(1_000_000, SPY, mkt(100)));
+    const rejected = conn.decode();
+    noDecoderErrors(rejected);
+    expect(rejected.errors.map((e) => [e.code, e.reqId])).toEqual([[201, 1_000_000]]);
+    expect(rejected.errors[0]!.message).toContain('Margin requirement not met');
+    await dispatch(feature, conn, ctx, (e) => e.placeOrder(1_000_001, SPY, mkt(100)));
+    const filled = conn.decode();
+    expect(filled.errors).toEqual([]);
+    expect(names(filled)).toContain('execDetails');
+  });
+});
+
 describe.each([193, 176])('orders feature at v%i', (v) => {
   it('places and fills a market order with decodable openOrder/orderStatus/execDetails/commissionReport', async () => {
     setup();

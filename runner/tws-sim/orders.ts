@@ -35,6 +35,8 @@ export interface OrdersFeatureOptions {
   matchIntervalMs?: number;
   /** Default IBKR Pro Fixed (lib/backtest/commission.ts) */
   commission?: CommissionModel;
+  /** Injected rejections (fault injection): a reason rejects the next order with 201 */
+  faults?: { takeRejection(): string | undefined };
 }
 
 /** The feature plus a window onto its book (tests, diagnostics). */
@@ -141,7 +143,7 @@ class OrdersService {
     ctx.orderIds?.observe(req.orderId);
     return this.serial(async () => {
       const now = ctx.clock.now();
-      const contract = await this.resolve(req, ctx, now);
+      const contract = this.options.faults?.takeRejection() ?? (await this.resolve(req, ctx, now));
       const book = this.requireBook();
       this.dispatch(book.place(conn.clientId, req, contract, now));
       // marketable orders fill at once, as at a live venue

@@ -24,12 +24,16 @@ export function controlledFeatures(store: Store): {
   startControl(sim: TwsSimulator, options: { port: number; token?: string | undefined; logger: Logger }): Promise<{ url: string; token: string; stop(): Promise<void> }>;
 } {
   let quotes: FreezableQuoteBook | undefined;
-  const base = simFeatures(store, { wrapQuotes: (book) => (quotes = new FreezableQuoteBook(book)) });
+  // the injector exists only once the simulator does: orders ask it through this late binding
+  let injector: FaultInjector | undefined;
+  const orderFaults = { takeRejection: () => injector?.takeRejection() };
+  const base = simFeatures(store, { wrapQuotes: (book) => (quotes = new FreezableQuoteBook(book)), orderFaults });
   const { features, resettable } = faultableFeatures(base);
   return {
     features,
     async startControl(sim, options) {
       const faults = new FaultInjector(sim, { quotes, resettable, logger: options.logger });
+      injector = faults;
       const http = new ControlHttpServer({ faults, port: options.port, token: options.token, logger: options.logger });
       const { url, token } = await http.start();
       return {
