@@ -277,6 +277,26 @@ describe('fault injection against IbSession', () => {
     expect(rec.session.state).toBe('connected');
   });
 
+  it('after a dropped connection the session reconnects, resubscribes, and market data flows again', async () => {
+    const { sim, faults } = await startSim();
+    const rec = openSession(sim.port, { clientId: 27 });
+    const subscribe = () => rec.session.request((api) => api.reqMktData(9, SPY, '', false, false), 'spy');
+    rec.session.registerResubscribe('spy', subscribe);
+    rec.session.start();
+    await connected(rec);
+    subscribe();
+    await vi.waitFor(() => expect(ticks(rec.ticks, 9)).toBeGreaterThan(5), WAIT);
+
+    faults.dropAll();
+    await connected(rec, 2);
+    await vi.waitFor(() => expect(rec.resubscribes.length).toBe(1), WAIT);
+    // ticks arriving from now on can only come from the line re-requested on the new connection
+    const before = ticks(rec.ticks, 9);
+    await vi.waitFor(() => expect(ticks(rec.ticks, 9)).toBeGreaterThan(before + 5), WAIT);
+    expect(rec.connections).toHaveLength(2);
+    expect(rec.errors.filter((e) => e.reqId === 9)).toEqual([]);
+  });
+
   it('nightly reset: 1100, everyone dropped, refused while down, back afterwards', async () => {
     const { sim, faults } = await startSim();
     const rec = openSession(sim.port, { clientId: 26 });
