@@ -1,7 +1,8 @@
-// npm run bench [-- [ingest|engine|features|walkforward ...] [--json]]: prints every benchmark (or only the
+// npm run bench [-- [ingest|engine|features|walkforward|ib ...] [--json]]: prints every benchmark (or only the
 // named suites) with its same-run baseline and ratio.
 import { engineBenchmarks } from './engine.bench.js';
 import { featureBenchmarks } from './features.bench.js';
+import { ibBenchmarks } from './ib.bench.js';
 import { ingestBenchmarks } from './ingest.bench.js';
 import { renderReport, type BenchReport } from './harness.js';
 import { walkForwardBenchmarks } from './walkforward.bench.js';
@@ -15,6 +16,7 @@ const suites: [string, () => Promise<BenchReport>][] = [
   ['engine', engineBenchmarks],
   ['features', featureBenchmarks],
   ['walkforward', walkForwardBenchmarks],
+  ['ib', ibBenchmarks],
 ];
 const unknown = only.filter((name) => !suites.some(([s]) => s === name));
 if (unknown.length) {
