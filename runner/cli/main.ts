@@ -6,6 +6,7 @@ import { registerCalendarCommands } from './commands/calendar.js';
 import { registerDataCommands } from './commands/data.js';
 import { registerFeatureCommands } from './commands/features.js';
 import { registerGatewaySimCommand } from './commands/gateway-sim.js';
+import { registerRunCommand } from './commands/run.js';
 import { registerWalkForwardCommand } from './commands/walkforward.js';
 import { EXIT, EXIT_HELP } from './exit-codes.js';
 import { DB_HELP } from './store-option.js';
@@ -24,6 +25,7 @@ export function buildProgram(): Command {
   registerWalkForwardCommand(program);
   registerFeatureCommands(program);
   registerGatewaySimCommand(program);
+  registerRunCommand(program);
   return program;
 }
 
