@@ -311,4 +311,44 @@ CREATE TABLE ib_fetch_ranges (
 );
 `,
   },
+  {
+    version: 6,
+    name: 'live runner journal: runs and append-only records',
+    sql: `
+-- One row per journaled run (lib/journal/journal.ts). run_id is chosen by the runner and kept across
+-- restarts: a restart after a crash resumes the same run (restarts + 1, host/pid of the new process).
+-- ended_at/end_reason are set by a clean close only: a run without them ended in a crash (or is live).
+CREATE TABLE journal_runs (
+  run_id           VARCHAR PRIMARY KEY,
+  started_at       TIMESTAMP NOT NULL,
+  mode             VARCHAR NOT NULL,
+  strategy         VARCHAR NOT NULL,
+  strategy_version VARCHAR NOT NULL,
+  config_hash      VARCHAR NOT NULL,
+  host             VARCHAR NOT NULL,
+  pid              INTEGER NOT NULL,
+  restarts         INTEGER NOT NULL DEFAULT 0,
+  ended_at         TIMESTAMP,
+  end_reason       VARCHAR
+);
+-- Append-only: a row is committed before the action it describes is taken. seq increases by one per
+-- record within a run and never repeats (a resumed run continues after max(seq)). ts is engine time
+-- (NULL when there is none), wall_ts the wall clock at append. kind is one of decision, order_intent,
+-- order_submitted, order_event, fill, snapshot, reconcile, alert, halt, resume, note (checked by the
+-- writer, not here, so a new kind needs no table rebuild); payload is the record's JSON body.
+CREATE TABLE journal (
+  run_id          VARCHAR NOT NULL,
+  seq             BIGINT NOT NULL,
+  ts              TIMESTAMP,
+  wall_ts         TIMESTAMP NOT NULL,
+  kind            VARCHAR NOT NULL,
+  decision_id     VARCHAR,
+  client_order_id VARCHAR,
+  broker_order_id VARCHAR,
+  instrument      VARCHAR,
+  payload         JSON NOT NULL,
+  PRIMARY KEY (run_id, seq)
+);
+`,
+  },
 ];
