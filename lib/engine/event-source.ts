@@ -1,7 +1,9 @@
 /**
  * A time-ordered stream of events the kernel merges with others (a bar series, a quote series, a
  * live feed). The kernel reads `nextTime`, calls `dispatch()` for the earliest source, and awaits
- * `refill()` when a pull source has run out of loaded data.
+ * `refill()` when a pull source has run out of loaded data or the live feed has nothing buffered.
+ * Live subscriptions are `LiveSubscription` handles delivered through the kernel's one `LiveFeed`
+ * (live-feed.ts), so 500 live instruments are one heap entry.
  */
 export interface EventSource {
   /** Time of the next event; Infinity when the source has nothing more (ever, or for now) */

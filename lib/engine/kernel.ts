@@ -11,6 +11,7 @@ import { SimulatedClock } from './clock.js';
 import { SourceQueue, type EventSource } from './event-source.js';
 import { HistoryWindow } from './history-window.js';
 import { InstrumentRegistry } from './instrument-registry.js';
+import { LiveFeed, LiveSubscription } from './live-feed.js';
 import { MessageBus } from './message-bus.js';
 import { OrderManager } from './order-manager.js';
 import { isMarketDrivenVenue, type DataClient, type ExecutionClient, type MarketDrivenVenue } from './ports.js';
@@ -32,6 +33,13 @@ export interface KernelConfig {
   /** Seed of every strategy's random stream (each strategy forks it by id) */
   seed?: number;
   logger?: Logger;
+  /**
+   * Live (push) market data: the one source through which every live subscription (a
+   * `LiveSubscription` returned by the data client, e.g. `PushDataClient`) is delivered. A kernel on
+   * a wall clock without one creates its own (real timers), so a wall-clock run always waits for
+   * data until `requestStop()` or `until`.
+   */
+  liveFeed?: LiveFeed;
 }
 
 /** Passive observers of a run (results recorder, journal): called at equity samples and day ends */
@@ -68,6 +76,8 @@ export class Kernel implements KernelServices {
   private readonly venue: ExecutionClient;
   private readonly marketVenue: MarketDrivenVenue | undefined;
   private readonly queue = new SourceQueue();
+  /** Live mode when set: the run waits for pushed data instead of ending when sources run dry */
+  private readonly feed: LiveFeed | undefined;
   private readonly timers = new TimerQueue();
   private readonly strategies: StrategyRuntime[] = [];
   private readonly strategyById = new Map<string, StrategyRuntime>();
@@ -80,6 +90,11 @@ export class Kernel implements KernelServices {
   private draining = false;
   private started = false;
   private stopped = false;
+  private stopRequested = false;
+  /** Inside the run's synchronous processing: venue reports queue and drain after the current handler */
+  private busy = false;
+  /** An event was dispatched at lastEventTime and equity was not sampled since */
+  private unsampled = false;
   private lastEventTime = -Infinity;
   private day = NaN;
   private dayEnd = -Infinity;
@@ -98,6 +113,8 @@ export class Kernel implements KernelServices {
     this.data = config.dataClient;
     this.venue = config.executionClient;
     this.marketVenue = isMarketDrivenVenue(this.venue) ? this.venue : undefined;
+    this.feed = config.liveFeed ?? (config.clock.kind === 'wall' ? new LiveFeed({ clock: config.clock }) : undefined);
+    if (this.feed !== undefined && this.feed.clock !== config.clock) throw new ConfigError('kernel', ['liveFeed: must be built on the kernel clock']);
     this.portfolio = new Portfolio(config.startingCash, this.instruments);
     this.risk = new RiskEngine(config.risk ?? {}, this.portfolio);
     this.orders = new OrderManager(this.instruments, this.portfolio, this.risk, this.venue, {
@@ -113,7 +130,9 @@ export class Kernel implements KernelServices {
     });
     this.venue.attach((r) => {
       this.reports.push(r);
-      if (!this.draining && this.started && this.clock.kind === 'wall') this.drain();
+      // a report from outside the run's processing (a live venue's network callback while the
+      // kernel waits) is applied at once; one caused by a handler is applied after it returns
+      if (!this.draining && this.started && !this.busy) this.drain();
     });
   }
 
@@ -137,41 +156,79 @@ export class Kernel implements KernelServices {
     return this.clock.now();
   }
 
+  /** The live feed producers push through (paper, live, paced replay); undefined for a pull-only kernel */
+  get liveFeed(): LiveFeed | undefined {
+    return this.feed;
+  }
+
   /**
-   * Runs a pull-driven session (backtest, accelerated replay of stored data): merges every source
-   * in time order until all are exhausted or `until` is reached, then stops the strategies.
+   * Runs the session. Pull-driven (no live feed: backtest, accelerated replay of stored data): merges
+   * every source in time order until all are exhausted or `until` is reached. Live (a live feed: every
+   * wall-clock kernel has one): also merges pushed bars as they arrive, moves time to the clock's now
+   * whenever it waits (timers due by now fire, the trading day rolls), and ends only on
+   * `requestStop()` or once `until` has passed. Then stops the strategies.
    */
   async run(until = Infinity): Promise<void> {
     if (this.started) throw new InvariantError('kernel.run() called twice');
     this.publishBars = this.bus.hasSubscribers('data.bar');
+    if (this.feed !== undefined) {
+      this.feed.setWakeDeadline(() => Math.min(this.timers.nextTime(), until));
+      this.queue.push(this.feed);
+    }
     await this.flushSubscriptions();
     this.started = true;
+    this.busy = true;
     for (const s of this.strategies) s.handlers.onStart?.();
     this.drain();
     for (;;) {
-      if (this.pendingSubscriptions.length > 0) await this.flushSubscriptions();
       const blocked = this.step(until);
       if (blocked === undefined) break;
+      this.busy = false;
       await blocked;
+      this.busy = true;
     }
+    this.busy = false;
     this.stop();
+  }
+
+  /**
+   * Asks the run to end: live bars already received are processed (nothing more is pulled), then
+   * the strategies stop and `run()` resolves. Safe from any callback, also before `run()`.
+   */
+  requestStop(): void {
+    this.stopRequested = true;
+    this.feed?.wake();
   }
 
   /** Processes events synchronously until done (undefined) or until something must be awaited */
   private step(until: number): Promise<void> | undefined {
     const queue = this.queue;
+    const feed = this.feed;
     for (;;) {
       if (this.pendingSubscriptions.length > 0) return this.flushSubscriptions();
       const src = queue.peek();
       if (src === undefined) break;
+      const live = feed !== undefined && src === feed;
+      if (this.stopRequested && !live) break;
       if (src.needsRefill) {
+        // a pull source out of loaded data, or live bars pushed while the kernel was busy elsewhere
+        if (!live || feed.buffered > 0) return src.refill().then(() => queue.update(src));
+        // live, nothing buffered: time moves to now (timers due by now fire, the day rolls), then
+        // wait for a push, the next timer or the heartbeat
+        const now = Math.min(this.clock.now(), until);
+        if (now >= this.lastEventTime) this.advanceTo(now, true);
+        if (this.pendingRemovals.length > 0) this.applyRemovals();
+        if (this.pendingSubscriptions.length > 0 || feed.buffered > 0) continue;
+        if (this.stopRequested || now >= until) break;
         return src.refill().then(() => queue.update(src));
       }
       const t = src.nextTime;
       if (t > until || t === Infinity) break;
+      // live bars may arrive after time moved past their close: they never move time back
       if (t > this.lastEventTime) this.advanceTo(t);
       src.dispatch();
       this.eventCount++;
+      this.unsampled = true;
       if (this.reports.length > 0 || this.events.length > 0) this.drain();
       if (this.pendingRemovals.length > 0) this.applyRemovals();
       else queue.updateTop();
@@ -183,7 +240,7 @@ export class Kernel implements KernelServices {
 
   /** Moves time to `t`: fires earlier timers, closes trading days, samples equity */
   private advanceTo(t: number, inclusive = false): void {
-    if (this.lastEventTime > -Infinity && t > this.lastEventTime) this.sampleEquity(this.lastEventTime);
+    if (this.unsampled && t > this.lastEventTime) this.sampleEquity(this.lastEventTime);
     for (;;) {
       const timerAt = this.timers.nextTime();
       const due = inclusive ? timerAt <= t : timerAt < t;
@@ -214,6 +271,7 @@ export class Kernel implements KernelServices {
   }
 
   private sampleEquity(ts: number): void {
+    this.unsampled = false;
     if (this.observers.length === 0) return;
     const e = this.portfolio.equity();
     for (const o of this.observers) o.onEquity?.(ts, e);
@@ -223,13 +281,17 @@ export class Kernel implements KernelServices {
   stop(): void {
     if (this.stopped) return;
     this.stopped = true;
+    const busy = this.busy;
+    this.busy = true;
     for (const s of this.strategies) s.handlers.onStop?.();
     this.drain();
+    this.busy = busy;
     if (this.lastEventTime > -Infinity) {
       this.sampleEquity(this.lastEventTime);
       for (const o of this.observers) o.onDayEnd?.(this.day);
     }
     for (const slot of this.cache.allSlots()) slot.source?.close();
+    this.feed?.close();
   }
 
   /** Applies venue reports and delivers order events until both queues are empty */
@@ -315,9 +377,16 @@ export class Kernel implements KernelServices {
     const slot: SubscriptionSlot = { key, subscription, bar, window: new HistoryWindow(historySize), listeners: [runtime], source: undefined, draining: [] };
     await this.loadHistory(slot, historySize);
     const now = this.clock.now();
-    slot.source = await this.data.subscribeBars(subscription, now, bar, () => this.onBar(slot));
+    const source = await this.data.subscribeBars(subscription, now, bar, () => this.onBar(slot));
+    // live subscriptions are delivered by the one live feed the kernel merges: no heap entry each
+    const live = source instanceof LiveSubscription;
+    if (live && source.feed !== this.feed) {
+      source.close();
+      throw new ConfigError('kernel', [`${key}: a live subscription of another LiveFeed; pass the data client's feed as liveFeed`]);
+    }
+    slot.source = source;
     this.cache.addSlot(slot);
-    this.queue.push(slot.source);
+    if (!live) this.queue.push(source);
     this.bus.publish('engine.subscription', { action: 'subscribed', instrument: spec.key, interval: s.interval, kind, ts: now });
   }
 
@@ -399,6 +468,7 @@ export class Kernel implements KernelServices {
 
   subscribe(runtime: StrategyRuntime, subscription: BarSubscription): void {
     this.pendingSubscriptions.push({ runtime, subscription });
+    this.wakeLive();
   }
 
   unsubscribe(runtime: StrategyRuntime, instrument: string, mode: UnsubscribeMode): void {
@@ -413,10 +483,17 @@ export class Kernel implements KernelServices {
       this.detach(slot, runtime);
     }
     if (!this.draining) this.drain();
+    this.wakeLive();
   }
 
   setTimer(runtime: StrategyRuntime, name: string, at: number, everyMs: number): void {
     this.timers.set(runtime.id, name, at, everyMs);
+    this.wakeLive();
+  }
+
+  /** A change made from outside the run's processing (the runner adding a symbol) is acted on now, not at the next heartbeat */
+  private wakeLive(): void {
+    if (this.started && !this.busy) this.feed?.wake();
   }
 
   cancelTimer(runtime: StrategyRuntime, name: string): void {

@@ -48,7 +48,8 @@ export interface ResolvedBarSubscription {
 /**
  * The market-data port: stored or replayed bars in backtests, IB in paper/live. The kernel asks for
  * warm-up history, then for a source of bars closing after `now`; the source writes each bar into
- * `target` (a flyweight) and calls `onBar`.
+ * `target` (a flyweight) and calls `onBar`. Pull clients return their own source (a `BarStream`);
+ * push clients (`PushDataClient`) return a `LiveSubscription` of the kernel's `LiveFeed`.
  */
 export interface DataClient {
   readonly name: string;
