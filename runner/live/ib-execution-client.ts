@@ -90,6 +90,8 @@ export interface IbExecutionClientOptions {
   /** TWS's login time zone, for execution times without a zone (default America/New_York) */
   twsTimeZone?: string;
   outsideRth?: boolean;
+  /** Awaited before each new order is sent (write the durable order intent here); a rejection rejects the order */
+  beforeSend?: (orderRef: string, order: Readonly<Order>, spec: InstrumentSpec) => Promise<void>;
   now?: () => number;
   scheduler?: SessionScheduler;
   logger?: Logger;
@@ -158,6 +160,7 @@ export class IbExecutionClient implements ExecutionClient {
       account: options.account,
       outsideRth: options.outsideRth,
       gate: () => this.gate(),
+      beforeSend: options.beforeSend,
       alert,
       log: this.log,
     });

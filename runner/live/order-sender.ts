@@ -37,6 +37,11 @@ export interface OrderSenderDeps {
   outsideRth: boolean | undefined;
   /** Undefined when orders may be sent now, else why not (waits for a reconciliation in progress) */
   gate(): Promise<string | undefined>;
+  /**
+   * Awaited before each new order goes to IB (the journal's durable order intent): when it
+   * rejects, the order is rejected and never sent
+   */
+  beforeSend?: (orderRef: string, order: Readonly<Order>, spec: InstrumentSpec) => Promise<void>;
   alert(level: AlertLevel, kind: AlertKind, message: string, extra?: { orderId?: number; orderRef?: string; details?: Record<string, unknown> }): void;
   log: Logger;
 }
@@ -156,6 +161,13 @@ export class OrderSender {
         }
       }
       problem ??= await this.deps.gate();
+      if (problem === undefined && item.kind === 'submit' && this.deps.beforeSend !== undefined) {
+        try {
+          await this.deps.beforeSend(item.t.orderRef, item.order, item.spec);
+        } catch (e) {
+          problem = `not sent: ${e instanceof Error ? e.message : String(e)}`;
+        }
+      }
       // cancelled while it waited
       if (this.queue[0] !== item) continue;
       this.queue.shift();

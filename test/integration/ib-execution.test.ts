@@ -22,7 +22,7 @@ import type { OrderRequest } from '../../lib/model/orders.js';
 import { upsertInstruments } from '../../lib/store/instruments.js';
 import { Store } from '../../lib/store/store.js';
 import type { ExecutionAlert, ReconcileReport } from '../../runner/live/execution-types.js';
-import { IbExecutionClient } from '../../runner/live/ib-execution-client.js';
+import { IbExecutionClient, type IbExecutionClientOptions } from '../../runner/live/ib-execution-client.js';
 import { contractDetailsFeature } from '../../runner/tws-sim/contract-details.js';
 import { FaultInjector } from '../../runner/tws-sim/faults.js';
 import { ES_ROW, FakeQuoteBook, SPY_ROW } from '../../runner/tws-sim/order-test-kit.js';
@@ -101,7 +101,7 @@ function openSession(port: number, clientId = nextClientId++): IbSession {
 }
 
 /** A client on `session` with a real OrderManager applying its reports. */
-function harness(session: IbSession) {
+function harness(session: IbSession, beforeSend?: IbExecutionClientOptions['beforeSend']) {
   const resolver = new ContractResolver({ session, requestTimeoutMs: 3000 });
   const alerts: ExecutionAlert[] = [];
   const reconciles: ReconcileReport[] = [];
@@ -116,6 +116,7 @@ function harness(session: IbSession) {
     onReconcile: (r) => reconciles.push(r),
     commissionWaitMs: 1000,
     reconcileTimeoutMs: 3000,
+    beforeSend,
   });
   const registry = new InstrumentRegistry();
   registry.add(SPY);
@@ -168,6 +169,26 @@ describe('IbExecutionClient against the TWS simulator', () => {
     expect(again.externalPositions).toEqual([]);
     expect(h.types(order.id)).toEqual(['accepted', 'filled']);
     expect(h.brokenAlerts()).toEqual([]);
+  });
+
+  it('awaits beforeSend (the durable journal intent) before placeOrder, and never sends when it fails', async () => {
+    const port = await startSim();
+    const session = openSession(port);
+    const seen: { orderRef: string; placedBefore: number }[] = [];
+    const h = harness(session, async (orderRef) => {
+      await sleep(50); // a slow commit: the order must still wait for it
+      seen.push({ orderRef, placedBefore: placed.length });
+      if (orderRef === ref('j2')) throw new Error('journal write failed');
+    });
+    await h.client.start();
+    const ok = h.submit({ side: 'BUY', quantity: 10, type: 'MARKET', tag: 'decision=j1' });
+    await vi.waitFor(() => expect(h.om.get(ok.id)!.status).toBe('FILLED'), WAIT);
+    expect(seen[0]).toEqual({ orderRef: ref('j1'), placedBefore: 0 });
+    expect(placed.map((p) => p.orderRef)).toEqual([ref('j1')]);
+    const failed = h.submit({ side: 'BUY', quantity: 10, type: 'MARKET', tag: 'decision=j2' });
+    await vi.waitFor(() => expect(h.om.get(failed.id)!.status).toBe('REJECTED'), WAIT);
+    expect(h.om.get(failed.id)!.reason).toContain('journal write failed');
+    expect(placed.map((p) => p.orderRef)).toEqual([ref('j1')]);
   });
 
   it('rests a limit order until the quote moves through it, then fills it (maker)', async () => {
