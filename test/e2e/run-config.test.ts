@@ -82,11 +82,11 @@ describe('monger run --check', () => {
 });
 
 describe('monger run', () => {
-  it('without --check says the runner is being built and exits 2', () => {
-    const r = monger(['run', '--config', 'runner/examples/replay.yaml']);
+  it('refuses a malformed --duration before starting anything, exit 2', () => {
+    const r = monger(['run', '--config', 'runner/examples/replay.yaml', '--duration', 'ten minutes']);
     expect(r.code).toBe(2);
     expect(r.stdout).toBe('');
-    expect(r.stderr).toBe('monger run: the live runner is being built (issue 6); use --check to validate a config\n');
+    expect(r.stderr).toContain("--duration: expected a duration like 90s, 30m or 2h, was 'ten minutes'");
   });
 
   it('requires --config', () => {
