@@ -20,451 +20,44 @@
  * in lots of 100 shares; `volumeLot` (default 100 for STK, 1 otherwise) converts back to shares.
  * Quote bars (BID, ASK, MIDPOINT) carry no volume (IB sends -1): stored as 0.
  */
-import { EventName, type BarSizeSetting, type Contract, type IBApi, type WhatToShow } from '@stoqey/ib';
-import { calendarForInstrument, type ExchangeCalendar } from '../calendar/index.js';
-import { ConfigError, WorkbenchError } from '../core/errors.js';
-import { silentLogger, type Logger } from '../core/logger.js';
-import { CHICAGO, NEW_YORK, parseIsoDate, zonedWallToUtc } from '../core/time-zone.js';
-import type { BarSeries } from '../data/bar-series.js';
-import { futureKey, type InstrumentSpec } from '../data/instrument.js';
-import { intervalMs, isIntraday, type BarKind, type Interval } from '../data/interval.js';
+import type { BarSizeSetting, WhatToShow } from '@stoqey/ib';
+import { calendarForInstrument } from '../calendar/index.js';
+import { ConfigError } from '../core/errors.js';
+import { silentLogger } from '../core/logger.js';
+import { isIntraday } from '../data/interval.js';
 import { writeBars } from '../store/bar-writer.js';
 import { finishRun, recordFailedRun, startRun } from '../store/ingest-runs.js';
-import { upsertInstruments } from '../store/instruments.js';
-import { addCounts, zeroCounts, type MergeCounts } from '../store/merge.js';
-import type { Store } from '../store/store.js';
-import { ContractResolver, toIbContract, type ContractQuery, type ResolvedContract } from './contract-resolver.js';
-import { planHistory, type HistorySecType, type HistoryWhatToShow, type PlannedRequest, type PlanUnit } from './history-plan.js';
-import { HistoryScheduler, type HistorySchedulerOptions } from './history-scheduler.js';
-import { realScheduler, type IbSession, type SessionScheduler } from './ib-session.js';
+import { addCounts, zeroCounts } from '../store/merge.js';
+import { toSeries, type HistoryOutcome } from './history-bars.js';
+import { checkOptions, IbHistoryError, KIND_OF, type FetchHistoryOptions, type FetchHistoryResult, type FetchProgress, type FetchWhatToShow } from './history-fetch-options.js';
+import { planHistory, type HistoryWhatToShow, type PlanUnit } from './history-plan.js';
+import { HistoryScheduler } from './history-scheduler.js';
+import { allocateReqId, HistoryRouter, type Active } from './history-requests.js';
+import { completeUnits, loadMarks, recordRanges, unitsWithBars, type RangeMark } from './history-store.js';
+import { resolveTargets, type Job } from './history-targets.js';
+import { realScheduler } from './ib-session.js';
 import type { SessionTransition } from './session-state.js';
 
-/** The part of IbSession the fetcher uses. */
-export type HistorySession = Pick<IbSession, 'request' | 'on' | 'ready' | 'api'>;
-
-/** The part of ContractResolver the fetcher uses. */
-export interface HistoryContractResolver {
-  resolve(query: ContractQuery): Promise<ResolvedContract[]>;
-}
-
-/** whatToShow values the store has columns for (BID_ASK's time-averaged bars have none). */
-export const FETCHABLE_WHAT_TO_SHOW = ['TRADES', 'BID', 'ASK', 'MIDPOINT'] as const;
-export type FetchWhatToShow = (typeof FETCHABLE_WHAT_TO_SHOW)[number];
-
-const KIND_OF: Record<FetchWhatToShow, BarKind> = { TRADES: 'trade', BID: 'bid', ASK: 'ask', MIDPOINT: 'mid' };
-
-export interface FetchProgress {
-  phase: 'planned' | 'request' | 'waiting' | 'done';
-  /** Requests planned */
-  total: number;
-  /** Requests finished (answered, empty or given up) */
-  done: number;
-  /** Bars written so far */
-  bars: number;
-  symbol?: string;
-  /** Request label: symbol, end and duration */
-  request?: string;
-  status?: 'ok' | 'empty' | 'expired' | 'pacing' | 'retry' | 'failed';
-  /** Pacing wait ahead, ms (phase 'waiting') */
-  waitMs?: number;
-}
-
-export interface FetchHistoryOptions {
-  /** A started session (fetchHistory waits for it to be ready) */
-  session: HistorySession;
-  /** The target store */
-  store: Store;
-  /** Default: a ContractResolver over `session`, persisting answers in `store` */
-  resolver?: HistoryContractResolver;
-  /** Stocks: `SPY`; futures: `ES-201312` (root-YYYYMM); cash: `EUR.USD` */
-  symbols: readonly string[];
-  /** Default STK */
-  secType?: HistorySecType;
-  /** Default SMART for stocks, the future's exchange (required for FUT), IDEALPRO for cash */
-  exchange?: string;
-  /** Default USD */
-  currency?: string;
-  interval: Interval;
-  /** First and last trading date, YYYY-MM-DD, inclusive */
-  from: string;
-  to: string;
-  /** Default TRADES */
-  whatToShow?: FetchWhatToShow;
-  /** Default false: stocks' extended hours included (as the bundled LEAN minute data is) */
-  useRTH?: boolean;
-  /** Ask again for units an earlier run recorded as empty (default false) */
-  retryEmpty?: boolean;
-  /**
-   * Intraday: a stored session counts as present only when its regular-hours bars are complete
-   * (as many as the exchange calendar expects, the audit's coverage rule), so gaps the audit finds
-   * are fetched again; the merge keeps the bars already stored. Default false: any stored bar counts.
-   */
-  fillGaps?: boolean;
-  /** Shares per reported volume unit (default 100 for STK, 1 otherwise) */
-  volumeLot?: number;
-  /** Pacing rules and backoff; `now` defaults to the fetcher's clock */
-  pacing?: Omit<HistorySchedulerOptions, 'now'>;
-  /** Requests open at once (default 4; IB allows 50) */
-  maxInFlight?: number;
-  /** Per request, from sending to the end event (default 60 s); then cancelled and retried */
-  requestTimeoutMs?: number;
-  /** Waiting for the session to be usable (default 30 s) */
-  readyTimeoutMs?: number;
-  onProgress?: (p: FetchProgress) => void;
-  /** Epoch ms (default Date.now) */
-  now?: () => number;
-  /** Pacing waits (default: real, cancellable timers) */
-  sleep?: (ms: number) => Promise<void>;
-  /** Timers for request timeouts (default real timers) */
-  timers?: SessionScheduler;
-  logger?: Logger;
-}
-
-export interface FetchSymbolSummary {
-  symbol: string;
-  conId: number;
-  /** Units (sessions or slices) in the range */
-  units: number;
-  skippedStored: number;
-  skippedEmpty: number;
-  requests: number;
-  bars: number;
-  /** Units answered without data in this run */
-  empty: number;
-  failed: number;
-  /** First and last bar written (epoch ms), if any */
-  first?: number;
-  last?: number;
-}
-
-export interface FetchFailure {
-  symbol: string;
-  request: string;
-  code: number | undefined;
-  message: string;
-}
-
-export interface FetchHistoryResult {
-  /** Planned requests sent (retries not counted) */
-  requested: number;
-  /** Bars received inside the planned units and written */
-  bars: number;
-  written: MergeCounts;
-  /** Units not asked for because an earlier run recorded them empty or expired */
-  skippedEmpty: number;
-  /** Units not asked for because their bars are stored */
-  skippedStored: number;
-  /** Units answered without data in this run (recorded, not asked again) */
-  empty: number;
-  /** Times the fetcher waited for the pacing rules or a backoff, and how long in all */
-  pacingWaits: number;
-  pacingWaitMs: number;
-  /** 162 pacing violations received (each backed off and retried) */
-  pacingViolations: number;
-  /** Re-sends after violations, timeouts or lost connections */
-  retries: number;
-  failed: FetchFailure[];
-  symbols: FetchSymbolSummary[];
-  runIds: number[];
-  elapsedMs: number;
-}
-
-export type IbHistoryErrorCode = 'IB_HISTORY_CONTRACT' | 'IB_HISTORY_ABORTED';
-
-/** A fetch that cannot go on (a contract that does not resolve to one, a store failure). */
-export class IbHistoryError extends WorkbenchError {
-  readonly code: IbHistoryErrorCode;
-  constructor(code: IbHistoryErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.code = code;
-  }
-}
-
-// ---- answers ----
-
-/** What one request ended with. */
-export type HistoryOutcome =
-  | { kind: 'bars'; bars: RawBar[] }
-  | { kind: 'empty'; code?: number; message: string }
-  | { kind: 'expired'; code: number; message: string }
-  | { kind: 'pacing'; code: number; message: string }
-  | { kind: 'retry'; code?: number; message: string }
-  | { kind: 'failed'; code: number; message: string };
-
-/** A bar as stoqey emits it. */
-export interface RawBar {
-  time: string;
-  open: number;
-  high: number;
-  low: number;
-  close: number;
-  volume: number;
-}
-
-/** Codes IBApiNext also treats as warnings for a request (tws-protocol.md §2 error routing). */
-const WARNING_CODES = new Set([10090, 10167, 399, 492]);
-
-/**
- * An IB error for a historical request -> what to do: `ignore` (a warning), or an outcome.
- * 162 carries several answers: pacing violation, no data, cancelled, and refusals.
- */
-export function classifyHistoryError(code: number, message: string): HistoryOutcome | 'ignore' {
-  if ((code >= 2100 && code <= 2999) || WARNING_CODES.has(code) || /^Warning:/i.test(message)) return 'ignore';
-  if (code === 162 || code === 165) {
-    if (/pacing violation/i.test(message)) return { kind: 'pacing', code, message };
-    if (/expired/i.test(message)) return { kind: 'expired', code, message };
-    if (/returned no data|no data/i.test(message)) return { kind: 'empty', code, message };
-    if (/query cancelled/i.test(message)) return { kind: 'retry', code, message };
-  }
-  // 366: no such query (an answer raced a cancel); 504: not connected; 1100-ish link loss
-  if (code === 504 || code === 1100) return { kind: 'retry', code, message };
-  return { kind: 'failed', code, message };
-}
-
-/** IB zone names in bar dates -> IANA. */
-const IB_ZONES: Record<string, string> = { 'US/Eastern': NEW_YORK, 'US/Central': CHICAGO, EST: NEW_YORK, EDT: NEW_YORK, CST: CHICAGO, CDT: CHICAGO, GMT: 'UTC', UTC: 'UTC' };
-
-/**
- * A bar date -> epoch ms of the bar start. `yyyyMMdd` (bars of a day or longer) -> 00:00 UTC of
- * that date; digits only -> epoch seconds (formatDate 2); `yyyyMMdd HH:mm:ss [zone]` -> that wall
- * time in the zone (default `zone`). NaN when unreadable.
- */
-export function parseBarTime(text: string, zone: string): number {
-  const t = text.trim();
-  if (/^\d{8}$/.test(t)) return Date.UTC(Number(t.slice(0, 4)), Number(t.slice(4, 6)) - 1, Number(t.slice(6, 8)));
-  if (/^\d+$/.test(t)) return Number(t) * 1000;
-  const m = /^(\d{4})(\d{2})(\d{2})[ -]+(\d{2}):(\d{2}):(\d{2})(?:\s+(\S+))?$/.exec(t);
-  if (!m) return NaN;
-  const wall = Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]), Number(m[4]), Number(m[5]), Number(m[6]));
-  const z = m[7] === undefined ? zone : (IB_ZONES[m[7]] ?? m[7]);
-  try {
-    return zonedWallToUtc(z, wall);
-  } catch {
-    return NaN;
-  }
-}
-
-/** Shares from a volume reported in lots; float noise from the division is rounded away. */
-export function volumeFromLots(reported: number, lot: number): number {
-  if (!(reported >= 0)) return 0;
-  const shares = reported * lot;
-  const whole = Math.round(shares);
-  return Math.abs(shares - whole) <= 1e-9 * Math.max(1, Math.abs(shares)) ? whole : shares;
-}
-
-// ---- contracts and instruments ----
-
-interface Target {
-  /** The symbol as asked */
-  symbol: string;
-  contract: ResolvedContract;
-  ibContract: Contract;
-  spec: InstrumentSpec;
-  instrumentId: number;
-  secType: HistorySecType;
-  zone: string;
-  summary: FetchSymbolSummary;
-}
-
-function queryFor(symbol: string, secType: HistorySecType, exchange: string | undefined, currency: string): ContractQuery {
-  if (secType === 'FUT') {
-    const m = /^([A-Z0-9]+)-(\d{6}|\d{8})$/.exec(symbol);
-    if (!m) throw new ConfigError('ib history fetch', [`futures are named ROOT-YYYYMM (e.g. ES-201312), was '${symbol}'`]);
-    if (!exchange) throw new ConfigError('ib history fetch', [`futures need an exchange (e.g. CME) for ${symbol}`]);
-    return { symbol: m[1]!, secType, exchange, currency, lastTradeDateOrContractMonth: m[2]!, includeExpired: true };
-  }
-  if (secType === 'CASH') {
-    const [base, quote] = symbol.split('.');
-    return { symbol: base!, secType, exchange: exchange ?? 'IDEALPRO', currency: quote ?? currency };
-  }
-  return { symbol, secType, exchange: exchange ?? 'SMART', currency };
-}
-
-function instrumentSpec(symbol: string, secType: HistorySecType, c: ResolvedContract): InstrumentSpec {
-  const tickSize = c.minTick > 0 ? c.minTick : 0.01;
-  if (secType === 'FUT') {
-    const month = c.contractMonth || c.lastTradeDate.slice(0, 6);
-    const expiry = c.lastTradeDate ? `${c.lastTradeDate.slice(0, 4)}-${c.lastTradeDate.slice(4, 6)}-${c.lastTradeDate.slice(6, 8)}` : undefined;
-    return { key: futureKey(c.symbol, month), symbol: c.symbol, secType, exchange: c.exchange, currency: c.currency, multiplier: c.multiplier, tickSize, contractMonth: month, expiry, localSymbol: c.localSymbol || undefined, conId: c.conId };
-  }
-  if (secType === 'CASH') {
-    return { key: `${c.symbol}.${c.currency}`, symbol: c.symbol, secType, exchange: c.exchange, currency: c.currency, multiplier: 1, tickSize, localSymbol: c.localSymbol || undefined, conId: c.conId };
-  }
-  return { key: symbol, symbol: c.symbol || symbol, secType, exchange: c.primaryExch || c.exchange || 'SMART', currency: c.currency || 'USD', multiplier: 1, tickSize, localSymbol: c.localSymbol || undefined, conId: c.conId };
-}
-
-// ---- store ----
-
-interface RangeMark {
-  /** 'ok': bars were stored (provenance); 'empty' / 'expired': IB had nothing, not asked again */
-  status: 'ok' | 'empty' | 'expired';
-}
-
-async function loadMarks(store: Store, instrumentId: number, interval: Interval, what: string, useRTH: boolean): Promise<Map<number, RangeMark>> {
-  const rows = await store.all<{ start: number; status: RangeMark['status'] }>(
-    `SELECT CAST(epoch_ms(range_start) AS DOUBLE) AS start, status FROM ib_fetch_ranges
-     WHERE instrument_id = $1 AND interval = $2 AND what_to_show = $3 AND use_rth = $4`,
-    [instrumentId, interval, what, useRTH],
-  );
-  return new Map(rows.map((r) => [Number(r.start), { status: r.status }]));
-}
-
-/**
- * Starts of the units whose regular session holds every bar the calendar expects (bars in
- * [open, close) counted against `expectedBarCount`); units without a session count as complete.
- */
-async function completeUnits(store: Store, instrumentId: number, interval: Interval, kind: BarKind, units: readonly PlanUnit[], calendar: ExchangeCalendar): Promise<Set<number>> {
-  const complete = new Set<number>();
-  const step = intervalMs(interval);
-  for (const u of units) {
-    const session = calendar.session(u.date);
-    if (session === undefined) {
-      complete.add(u.start);
-      continue;
-    }
-    const [row] = await store.all<{ n: number }>(
-      `SELECT CAST(count(*) AS DOUBLE) AS n FROM bars WHERE instrument_id = $1 AND interval = $2 AND kind = $3
-         AND ts >= make_timestamp(CAST($4 AS BIGINT)) AND ts < make_timestamp(CAST($5 AS BIGINT))`,
-      [instrumentId, interval, kind, session.open * 1000, session.close * 1000],
-    );
-    if ((row?.n ?? 0) >= calendar.expectedBarCount(session, step)) complete.add(u.start);
-  }
-  return complete;
-}
-
-/** Starts of the units that hold at least one stored bar of the interval and kind. */
-async function unitsWithBars(store: Store, instrumentId: number, interval: Interval, kind: BarKind, units: readonly PlanUnit[]): Promise<Set<number>> {
-  if (units.length === 0) return new Set();
-  const rows = await store.all<{ s: number }>(
-    `WITH u AS (SELECT unnest(from_json($1, '["BIGINT"]')) AS s, unnest(from_json($2, '["BIGINT"]')) AS e)
-     SELECT CAST(u.s AS DOUBLE) AS s FROM u
-     WHERE EXISTS (SELECT 1 FROM bars b WHERE b.instrument_id = $3 AND b.interval = $4 AND b.kind = $5
-                   AND b.ts >= make_timestamp(u.s * 1000) AND b.ts < make_timestamp(u.e * 1000))`,
-    [JSON.stringify(units.map((u) => u.start)), JSON.stringify(units.map((u) => u.end)), instrumentId, interval, kind],
-  );
-  return new Set(rows.map((r) => Number(r.s)));
-}
-
-async function recordRanges(
-  store: Store,
-  t: Target,
-  o: { interval: Interval; what: string; useRTH: boolean },
-  units: readonly { unit: PlanUnit; status: RangeMark['status']; bars: number }[],
-  detail: string | undefined,
-  runId: number | undefined,
-  at: number,
-): Promise<void> {
-  for (const { unit, status, bars } of units) {
-    if (unit.open) continue;
-    await store.run(
-      `INSERT OR REPLACE INTO ib_fetch_ranges (instrument_id, interval, what_to_show, use_rth, range_start, range_end, session_date, status, bars, detail, run_id, fetched_at)
-       VALUES ($1, $2, $3, $4, make_timestamp(CAST($5 AS BIGINT)), make_timestamp(CAST($6 AS BIGINT)), CAST($7 AS DATE), $8, $9, $10, $11, make_timestamp(CAST($12 AS BIGINT)))`,
-      [t.instrumentId, o.interval, o.what, o.useRTH, unit.start * 1000, unit.end * 1000, unit.date, status, bars, detail ?? null, runId ?? null, Math.round(at) * 1000],
-    );
-  }
-}
-
-// ---- request ids and listeners ----
-
-const REQ_ID_FROM = 700_000;
-const REQ_ID_TO = 799_999;
-let nextReqId = REQ_ID_FROM;
-
-interface Active {
-  reqId: number;
-  job: Job;
-  bars: RawBar[];
-  timer: unknown;
-  settle: (o: HistoryOutcome) => void;
-}
-
-interface Job extends PlannedRequest {
-  target: Target;
-  label: string;
-}
-
-/** Routes historicalData / error events of every connection to the open requests. */
-class HistoryRouter {
-  private readonly apis = new Map<IBApi, { data: (...a: unknown[]) => void; error: (e: Error, code: number, reqId: number) => void }>();
-
-  constructor(
-    private readonly active: Map<number, Active>,
-    private readonly log: Logger,
-  ) {}
-
-  attach(api: IBApi): void {
-    if (this.apis.has(api)) return;
-    const data = (...a: unknown[]) => {
-      const [reqId, time, open, high, low, close, volume] = a as [number, string, number, number, number, number, number];
-      const r = this.active.get(reqId);
-      if (!r) return;
-      if (typeof time === 'string' && time.startsWith('finished')) r.settle({ kind: 'bars', bars: r.bars });
-      else r.bars.push({ time: String(time), open, high, low, close, volume });
-    };
-    const error = (e: Error, code: number, reqId: number) => {
-      const r = this.active.get(reqId);
-      if (!r) return;
-      const message = e?.message ?? String(e);
-      const outcome = classifyHistoryError(code, message);
-      if (outcome === 'ignore') this.log.debug('history warning', { reqId, code, message });
-      else r.settle(outcome);
-    };
-    api.on(EventName.historicalData, data as never);
-    api.on(EventName.error, error);
-    this.apis.set(api, { data, error });
-  }
-
-  detach(): void {
-    for (const [api, l] of this.apis) {
-      api.off(EventName.historicalData, l.data as never);
-      api.off(EventName.error, l.error);
-    }
-    this.apis.clear();
-  }
-}
-
-function allocateReqId(active: Map<number, Active>): number {
-  for (let i = 0; i <= REQ_ID_TO - REQ_ID_FROM; i++) {
-    const id = nextReqId;
-    nextReqId = id >= REQ_ID_TO ? REQ_ID_FROM : id + 1;
-    if (!active.has(id)) return id;
-  }
-  throw new ConfigError('ib history fetch', ['no free request id']);
-}
+export { classifyHistoryError, parseBarTime, volumeFromLots, type HistoryOutcome, type RawBar } from './history-bars.js';
+export {
+  FETCHABLE_WHAT_TO_SHOW,
+  IbHistoryError,
+  type FetchFailure,
+  type FetchHistoryOptions,
+  type FetchHistoryResult,
+  type FetchProgress,
+  type FetchSymbolSummary,
+  type FetchWhatToShow,
+  type HistoryContractResolver,
+  type HistorySession,
+  type IbHistoryErrorCode,
+} from './history-fetch-options.js';
 
 /** Round-robin over symbols, so consecutive requests rarely hit one contract's burst limit. */
 function interleave<T>(lists: readonly T[][]): T[] {
   const out: T[] = [];
   for (let i = 0; lists.some((l) => i < l.length); i++) for (const l of lists) if (i < l.length) out.push(l[i]!);
   return out;
-}
-
-function checkOptions(o: FetchHistoryOptions): string[] {
-  const problems: string[] = [];
-  if (o.symbols.length === 0) problems.push('symbols: expected at least one');
-  for (const [name, d] of [
-    ['from', o.from],
-    ['to', o.to],
-  ] as const) {
-    try {
-      parseIsoDate(d);
-    } catch {
-      problems.push(`${name} must be a date YYYY-MM-DD, was '${d}'`);
-    }
-  }
-  const what: string = o.whatToShow ?? 'TRADES';
-  if (!(FETCHABLE_WHAT_TO_SHOW as readonly string[]).includes(what)) {
-    problems.push(`whatToShow must be one of ${FETCHABLE_WHAT_TO_SHOW.join(', ')}, was '${what}'${what === 'BID_ASK' ? ' (BID_ASK bars are time averages the store has no columns for: fetch BID and ASK, same pacing cost)' : ''}`);
-  }
-  for (const [name, v] of [
-    ['maxInFlight', o.maxInFlight],
-    ['requestTimeoutMs', o.requestTimeoutMs],
-    ['readyTimeoutMs', o.readyTimeoutMs],
-    ['volumeLot', o.volumeLot],
-  ] as const) {
-    if (v !== undefined && !(v > 0)) problems.push(`${name} must be positive, was ${v}`);
-  }
-  return problems;
 }
 
 /**
@@ -495,42 +88,7 @@ export async function fetchHistory(options: FetchHistoryOptions): Promise<FetchH
   await session.ready(readyTimeoutMs);
 
   // 1. contracts -> instruments
-  const ownResolver = options.resolver ? undefined : new ContractResolver({ session, store, logger: options.logger, scheduler: timers, now });
-  const resolver: HistoryContractResolver = options.resolver ?? ownResolver!;
-  const targets: Target[] = [];
-  try {
-    for (const raw of options.symbols) {
-      const symbol = raw.trim().toUpperCase();
-      const query = queryFor(symbol, secType, options.exchange, currency);
-      const found = await resolver.resolve(query);
-      if (found.length !== 1) {
-        const list = found.map((c) => `${c.localSymbol || c.symbol}@${c.exchange} (${c.conId})`).join(', ');
-        throw new IbHistoryError('IB_HISTORY_CONTRACT', found.length === 0 ? `no IB contract for ${symbol} (${secType} ${query.exchange} ${query.currency})` : `${symbol} matches ${found.length} contracts: ${list}`);
-      }
-      const contract = found[0]!;
-      const ibContract: Contract = toIbContract(contract);
-      if (secType === 'FUT') ibContract.includeExpired = true;
-      const spec = instrumentSpec(symbol, secType, contract);
-      const zone = calendarForInstrument(secType, contract.symbol || symbol).timeZone;
-      targets.push({
-        symbol: spec.key,
-        contract,
-        ibContract,
-        spec,
-        instrumentId: 0,
-        secType,
-        zone,
-        summary: { symbol: spec.key, conId: contract.conId, units: 0, skippedStored: 0, skippedEmpty: 0, requests: 0, bars: 0, empty: 0, failed: 0 },
-      });
-    }
-  } finally {
-    if (ownResolver) {
-      await ownResolver.flush();
-      ownResolver.close();
-    }
-  }
-  const ids = await store.transaction(() => upsertInstruments(store, targets.map((t) => t.spec), 'ib'));
-  for (const t of targets) t.instrumentId = ids.get(t.spec.key)!;
+  const targets = await resolveTargets(options, { secType, currency, timers, now });
 
   // 2. plan against what is stored and what earlier runs marked
   const result: FetchHistoryResult = {
@@ -846,33 +404,4 @@ export async function fetchHistory(options: FetchHistoryOptions): Promise<FetchH
   progress({ phase: 'done', total, done, bars: result.bars });
   log.info('history fetched', { requested: result.requested, bars: result.bars, empty: result.empty, pacingWaits: result.pacingWaits, violations: result.pacingViolations, failed: result.failed.length, elapsedMs: result.elapsedMs });
   return result;
-}
-
-/** The answer's bars inside the request's units, in our columns and sorted by start. */
-function toSeries(job: Job, raw: readonly RawBar[], lot: number, what: FetchWhatToShow): BarSeries {
-  const t = job.target;
-  const rows: { ts: number; bar: RawBar }[] = [];
-  const daily = !isIntraday(job.interval);
-  for (const bar of raw) {
-    const ts = parseBarTime(bar.time, t.zone);
-    if (!Number.isFinite(ts)) continue;
-    // daily bars always stamped 00:00 UTC of their date, whatever form the date came in
-    const stamp = daily ? Date.UTC(new Date(ts).getUTCFullYear(), new Date(ts).getUTCMonth(), new Date(ts).getUTCDate()) : ts;
-    if (job.units.some((u) => stamp >= u.start && stamp < u.end)) rows.push({ ts: stamp, bar });
-  }
-  rows.sort((a, b) => a.ts - b.ts);
-  // a repeated start (never expected from IB) keeps the last bar
-  const unique = rows.filter((r, i) => i + 1 >= rows.length || rows[i + 1]!.ts !== r.ts);
-  const n = unique.length;
-  const col = () => new Float64Array(n);
-  const s: BarSeries = { instrumentKey: t.spec.key, interval: job.interval, kind: KIND_OF[what], file: job.label, length: n, ts: col(), open: col(), high: col(), low: col(), close: col(), volume: col() };
-  unique.forEach((r, i) => {
-    s.ts[i] = r.ts;
-    s.open[i] = r.bar.open;
-    s.high[i] = r.bar.high;
-    s.low[i] = r.bar.low;
-    s.close[i] = r.bar.close;
-    s.volume[i] = what === 'TRADES' ? volumeFromLots(r.bar.volume, lot) : 0;
-  });
-  return s;
 }
