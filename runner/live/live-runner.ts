@@ -13,7 +13,7 @@ import type { Logger } from '../../lib/core/logger.js';
 import type { Clock } from '../../lib/engine/clock.js';
 import { WallClock } from '../../lib/engine/clock.js';
 import { Kernel } from '../../lib/engine/kernel.js';
-import { LiveFeed } from '../../lib/engine/live-feed.js';
+import { LiveFeed, type Scheduler } from '../../lib/engine/live-feed.js';
 import { ContractResolver } from '../../lib/ib/contract-resolver.js';
 import { IbSession } from '../../lib/ib/ib-session.js';
 import { importFiles } from '../../lib/ingest/import-files.js';
@@ -29,7 +29,7 @@ import type { RunnerConfig } from './config.js';
 import { HealthMonitor } from './health.js';
 import { IbExecutionClient } from './ib-execution-client.js';
 import { IbMarketData, universeInstruments } from './ib-market-data.js';
-import { riskLimitsFromConfig, supervisorOptionsFromConfig, TradingSupervisor } from './supervisor.js';
+import { riskLimitsFromConfig, SUPERVISOR_ID, SUPERVISOR_VERSION, supervisorOptionsFromConfig, TradingSupervisor } from './supervisor.js';
 
 export interface RunnerOptions {
   logger: Logger;
@@ -41,6 +41,8 @@ export interface RunnerOptions {
   startingCash?: number;
   /** Called once the simulator of a replay is up, with its features (tests inspect its account) */
   onSimulator?: (sim: TwsSimulator, features: readonly SimFeature[]) => void;
+  /** Builds the replay simulator's features on its store instead of `simFeatures(store)` (tests wire fault injection here) */
+  simulatorFeatures?: (store: Store) => SimFeature[];
 }
 
 /** The JSON summary the CLI prints as its last line. */
@@ -60,6 +62,14 @@ export interface RunSummary {
   alerts: number;
   stopReason: string;
   engineTime: { from: string; to: string };
+}
+
+/** Real timers for waits measured on a clock running `speed` times faster than real time */
+function scaledScheduler(speed: number): Scheduler {
+  return {
+    setTimeout: (callback, ms) => setTimeout(callback, ms / speed),
+    clearTimeout: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
+  };
 }
 
 /** Runs until the replay data ends, `durationMs` passes, or the signal aborts; returns the summary. */
@@ -97,7 +107,7 @@ export async function runRunner(config: RunnerConfig, options: RunnerOptions): P
         const store = await Store.open(r.db);
         cleanups.push(() => store.close());
         if (r.import?.length) await importFiles(store, r.import);
-        const features = simFeatures(store);
+        const features = options.simulatorFeatures?.(store) ?? simFeatures(store);
         const sim = new TwsSimulator({ store, port: r.simulator.port, serverVersion: r.simulator.serverVersion, account: config.ib.account, clock: simClock, features, logger: log });
         const bound = await sim.start();
         cleanups.push(() => sim.stop());
@@ -154,7 +164,8 @@ export async function runRunner(config: RunnerConfig, options: RunnerOptions): P
       session,
       contracts: resolver,
       account: config.ib.account ?? '',
-      versions: { [definition.name]: definition.version },
+      // the supervisor's closing orders (session flatten, loss limits) go to IB as well
+      versions: { [definition.name]: definition.version, [SUPERVISOR_ID]: SUPERVISOR_VERSION },
       now,
       logger: log,
       beforeSend: async (orderRef, order, spec) => {
@@ -175,7 +186,11 @@ export async function runRunner(config: RunnerConfig, options: RunnerOptions): P
     cleanups.push(() => execution.close());
 
     // 5. the kernel: the backtest's engine on a live feed
-    const feed = new LiveFeed({ clock });
+    // an accelerated replay's clock runs `speed` times faster than the real timers the feed waits
+    // on: scale its waits, or the kernel's timers (session guard: no-entries, flatten) fire only
+    // with the next data burst, minutes of replayed time late, and can skip the flatten window
+    const speed = config.replay?.speed ?? 1;
+    const feed = new LiveFeed(speed === 1 ? { clock } : { clock, scheduler: scaledScheduler(speed), heartbeatMs: 1000 * speed });
     const kernel = new Kernel({
       environment: config.mode,
       clock,

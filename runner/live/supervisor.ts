@@ -54,6 +54,8 @@ import type { Order, OrderSide } from '../../lib/model/orders.js';
 import { resolveTradingParams, toRiskLimits, type RunnerConfig } from './config.js';
 
 export const SUPERVISOR_ID = 'supervisor';
+/** The version in the orderRef of the supervisor's own (closing) orders */
+export const SUPERVISOR_VERSION = '1.0.0';
 
 /** Halt sources the supervisor itself uses */
 export const SOURCES = {
@@ -231,7 +233,7 @@ export class TradingSupervisor implements HaltControl {
 
     const definition = defineStrategy({
       name: 'supervisor',
-      version: '1.0.0',
+      version: SUPERVISOR_VERSION,
       description: 'Session guard, loss limits and halts of the live runner',
       params: z.object({}),
       create: () => ({

@@ -24,6 +24,9 @@ describe('monger run in replay mode (in-process)', () => {
     // the shipped example, faster and with its journal in a temp folder
     const config = loadRunnerConfig('runner/examples/replay.yaml', {});
     config.replay!.speed = 3000;
+    // at 3000x five replayed minutes are 100 real ms: give the close-out room on a busy machine
+    config.session.noNewEntriesMinutesBeforeClose = 30;
+    config.session.flattenMinutesBeforeClose = 15;
     config.journal.path = join(dir, 'journal.duckdb');
     let features: readonly SimFeature[] = [];
     const summary: RunSummary = await runRunner(config, { logger: silentLogger, onSimulator: (_sim, f) => (features = f) });
