@@ -1,10 +1,11 @@
-// npm run bench [-- [ingest|engine|features|walkforward|ib ...] [--json]]: prints every benchmark (or only the
+// npm run bench [-- [ingest|engine|features|walkforward|ib|runner ...] [--json]]: prints every benchmark (or only the
 // named suites) with its same-run baseline and ratio.
 import { engineBenchmarks } from './engine.bench.js';
 import { featureBenchmarks } from './features.bench.js';
 import { ibBenchmarks } from './ib.bench.js';
 import { ingestBenchmarks } from './ingest.bench.js';
 import { renderReport, type BenchReport } from './harness.js';
+import { runnerBenchmarks } from './runner.bench.js';
 import { walkForwardBenchmarks } from './walkforward.bench.js';
 
 const args = process.argv.slice(2);
@@ -17,6 +18,7 @@ const suites: [string, () => Promise<BenchReport>][] = [
   ['features', featureBenchmarks],
   ['walkforward', walkForwardBenchmarks],
   ['ib', ibBenchmarks],
+  ['runner', runnerBenchmarks],
 ];
 const unknown = only.filter((name) => !suites.some(([s]) => s === name));
 if (unknown.length) {
