@@ -53,7 +53,7 @@ interface Placed {
 }
 
 type QueueItem =
-  | { kind: 'submit'; t: TrackedOrder; order: Order; spec: InstrumentSpec; contract: Promise<Contract> }
+  | { kind: 'submit'; t: TrackedOrder; order: Order; spec: InstrumentSpec; contract: Promise<Contract>; intent?: Promise<string | undefined> }
   | { kind: 'modify'; t: TrackedOrder; changes: OrderChanges };
 
 const groupOf = (o: { parentId: number; id: number }): number => (o.parentId > 0 ? o.parentId : o.id);
@@ -162,11 +162,8 @@ export class OrderSender {
       }
       problem ??= await this.deps.gate();
       if (problem === undefined && item.kind === 'submit' && this.deps.beforeSend !== undefined) {
-        try {
-          await this.deps.beforeSend(item.t.orderRef, item.order, item.spec);
-        } catch (e) {
-          problem = `not sent: ${e instanceof Error ? e.message : String(e)}`;
-        }
+        this.startIntents();
+        problem = await item.intent;
       }
       // cancelled while it waited
       if (this.queue[0] !== item) continue;
@@ -179,6 +176,22 @@ export class OrderSender {
       if (problem || !contract) this.deps.tracker.end(item.t, 'rejected', problem ?? 'no contract');
       else this.place(item, contract);
       this.finishGroup(groupOf(item.order));
+    }
+  }
+
+  /**
+   * Starts `beforeSend` (the journal's durable intent) for every queued order that has not had it,
+   * all in the same turn: the journal commits them together, so a burst of orders pays one commit,
+   * not one per order. Each order is still sent only after its own intent is durable, in queue order.
+   */
+  private startIntents(): void {
+    const beforeSend = this.deps.beforeSend!;
+    for (const item of this.queue) {
+      if (item.kind !== 'submit' || item.intent !== undefined) continue;
+      item.intent = beforeSend(item.t.orderRef, item.order, item.spec).then(
+        () => undefined,
+        (e: unknown) => `not sent: ${e instanceof Error ? e.message : String(e)}`,
+      );
     }
   }
 
