@@ -45,376 +45,30 @@
  * 600_000.., the execution client's 700_000.. and order ids from 1_000_000). Time (`now`) is the
  * engine's clock (TWS time); timers come from `scheduler`.
  */
-import { EventName, type Contract, type IBApi } from '@stoqey/ib';
-import { calendarForInstrument, type Session } from '../../lib/calendar/index.js';
-import { ConfigError, WorkbenchError } from '../../lib/core/errors.js';
+import { EventName, type IBApi } from '@stoqey/ib';
+import { calendarForInstrument } from '../../lib/calendar/index.js';
 import { silentLogger, type Logger } from '../../lib/core/logger.js';
-import { DAY_MS, isoDate, NEW_YORK } from '../../lib/core/time-zone.js';
+import { NEW_YORK } from '../../lib/core/time-zone.js';
 import type { BarColumns } from '../../lib/data/bar-series.js';
-import { futureKey, type InstrumentSpec, type SecType } from '../../lib/data/instrument.js';
-import type { Interval } from '../../lib/data/interval.js';
+import type { InstrumentSpec } from '../../lib/data/instrument.js';
 import { PushDataClient } from '../../lib/engine/live-data-client.js';
 import type { LiveFeed, LiveSubscription } from '../../lib/engine/live-feed.js';
 import type { ResolvedBarSubscription } from '../../lib/engine/ports.js';
-import { toIbContract, type ContractQuery, type ContractResolver, type ResolvedContract } from '../../lib/ib/contract-resolver.js';
-import { classifyHistoryError, parseBarTime, volumeFromLots } from '../../lib/ib/history-fetch.js';
-import { planHistory, type HistorySecType } from '../../lib/ib/history-plan.js';
-import { realScheduler, type IbSession, type SessionScheduler } from '../../lib/ib/ib-session.js';
-import { BarAggregator, DERIVED_INTERVALS, MINUTE_MS, REALTIME_BAR_MS, type DerivedInterval } from '../../lib/live/bar-aggregator.js';
-import type { Bar } from '../../lib/model/market.js';
-import type { DataSettings, UniverseSettings } from './config.js';
+import { toIbContract } from '../../lib/ib/contract-resolver.js';
+import { classifyHistoryError } from '../../lib/ib/history-fetch.js';
+import { realScheduler, type SessionScheduler } from '../../lib/ib/ib-session.js';
+import { REALTIME_BAR_MS, type DerivedInterval } from '../../lib/live/bar-aggregator.js';
 import { allocateLines, type LineAllocation } from './line-budget.js';
+import { buildStatus, DERIVED, LAG_WINDOW, newEntry, zoneOf, type Entry, type HistoryRequest, type MarketDataContext, type Route, type StreamKind } from './instrument-stream.js';
+import { aggregateMinutes, columns, isWarning, NO_BARS, specFromContract } from './market-data-helpers.js';
+import { fetchWarmup, onHistoricalData } from './market-data-history.js';
+import { MarketDataError, validateOptions, type DepthBookView, type DepthLevel, type IbMarketDataOptions, type L1Quote, type MarketDataIssue, type MarketDataSession, type MarketDataStatus, type MarketDataStream } from './market-data-types.js';
+import { calendarTimeZone, lagOf, noteFirstInput, prime, resetBarPipeline } from './minute-pipeline.js';
+import { StaleMonitor, type StaleCalendar } from './stale-monitor.js';
 
-// ---------------------------------------------------------------------------------------------
-// Staleness (pure)
-
-/** What the stale monitor needs of an exchange calendar. */
-export type StaleCalendar = { isOpen(ts: number): boolean; sessionAt(ts: number): Session | undefined };
-
-export interface StaleMonitorOptions {
-  staleMs: number;
-  onStale?: (instrument: string, sinceMs: number) => void;
-  onFresh?: (instrument: string) => void;
-}
-
-interface Watched {
-  calendar: StaleCalendar | undefined;
-  last: number;
-  staleSince: number | undefined;
-}
-
-/**
- * Per-instrument freshness. `touch` on every update; `check(now)` reports instruments quiet for
- * `staleMs` of OPEN exchange time: the quiet time counts from the later of the last update and the
- * start of trading (session open, or the end of its break), so a market that just opened is not
- * stale because nothing came overnight, and a closed market is never stale. Without a calendar
- * the market is always open. A stale instrument stays stale (closed market included) until data
- * returns.
- */
-export class StaleMonitor {
-  private readonly watched = new Map<string, Watched>();
-
-  constructor(private readonly options: StaleMonitorOptions) {
-    if (!(options.staleMs > 0)) throw new RangeError(`staleMs must be positive, was ${options.staleMs}`);
-  }
-
-  /** Starts watching (quiet time counts from `now`); a no-op for a watched instrument */
-  add(instrument: string, calendar: StaleCalendar | undefined, now: number): void {
-    if (!this.watched.has(instrument)) this.watched.set(instrument, { calendar, last: now, staleSince: undefined });
-  }
-
-  remove(instrument: string): void {
-    this.watched.delete(instrument);
-  }
-
-  has(instrument: string): boolean {
-    return this.watched.has(instrument);
-  }
-
-  /** Data arrived: a stale instrument turns fresh (onFresh) */
-  touch(instrument: string, now: number): void {
-    const w = this.watched.get(instrument);
-    if (!w) return;
-    if (now > w.last) w.last = now;
-    if (w.staleSince !== undefined) {
-      w.staleSince = undefined;
-      this.options.onFresh?.(instrument);
-    }
-  }
-
-  /** Marks (and reports) the instruments that became stale by `now`; returns them */
-  check(now: number): string[] {
-    const out: string[] = [];
-    for (const [instrument, w] of this.watched) {
-      if (w.staleSince !== undefined) continue;
-      const from = quietFrom(w, now);
-      if (from === undefined || now - from < this.options.staleMs) continue;
-      w.staleSince = w.last;
-      out.push(instrument);
-      this.options.onStale?.(instrument, w.last);
-    }
-    return out;
-  }
-
-  isStale(instrument: string): boolean {
-    return this.watched.get(instrument)?.staleSince !== undefined;
-  }
-
-  /** Time of the last update (or of `add`) */
-  lastUpdate(instrument: string): number | undefined {
-    return this.watched.get(instrument)?.last;
-  }
-
-  /** Stale instruments, sorted */
-  staleKeys(): string[] {
-    return [...this.watched].filter(([, w]) => w.staleSince !== undefined).map(([k]) => k).sort();
-  }
-}
-
-/** Start of the quiet time that counts, or undefined when the market is closed now. */
-function quietFrom(w: Watched, now: number): number | undefined {
-  const cal = w.calendar;
-  if (!cal) return w.last;
-  try {
-    if (!cal.isOpen(now)) return undefined;
-    const s = cal.sessionAt(now);
-    const opened = s === undefined ? -Infinity : s.breakEnd !== undefined && now >= s.breakEnd ? s.breakEnd : s.open;
-    return Math.max(w.last, opened);
-  } catch {
-    // outside the calendar's years: judge by the data alone
-    return w.last;
-  }
-}
-
-// ---------------------------------------------------------------------------------------------
-// Public types
-
-/** One universe instrument: its key (the engine's instrument key) and how IB finds it. */
-export interface MarketDataInstrument {
-  key: string;
-  query: ContractQuery;
-}
-
-export type MarketDataSession = Pick<IbSession, 'request' | 'on' | 'registerResubscribe' | 'api' | 'ready'>;
-export type MarketDataResolver = Pick<ContractResolver, 'resolveOne'>;
-
-export interface L1Quote {
-  bid: number;
-  ask: number;
-  last: number;
-  bidSize: number;
-  askSize: number;
-  lastSize: number;
-  /** Session volume as IB reports it (lots for US stocks) */
-  volume: number;
-  /** Engine time of the last tick (NaN before the first) */
-  ts: number;
-}
-
-export interface DepthLevel {
-  price: number;
-  size: number;
-  marketMaker?: string;
-}
-
-export interface DepthBookView {
-  bids: DepthLevel[];
-  asks: DepthLevel[];
-  ts: number;
-}
-
-export type MarketDataStream = 'contract' | 'l1' | 'bars' | 'depth' | 'history' | 'backfill';
-
-/** Something that went wrong for one instrument (never thrown). */
-export interface MarketDataIssue {
-  instrument: string;
-  stream: MarketDataStream;
-  /** IB's error code when IB answered with one */
-  code?: number;
-  message: string;
-  at: number;
-}
-
-export type StreamState = 'off' | 'pending' | 'requested' | 'active' | 'failed';
-
-export interface InstrumentStatus {
-  instrument: string;
-  state: 'waiting' | 'resolving' | 'subscribed' | 'failed';
-  streams: { l1: StreamState; bars: StreamState; depth: StreamState };
-  /** Engine time of the last update (NaN: none yet) */
-  lastUpdate: number;
-  stale: boolean;
-  /** The last issue reported for it */
-  issue?: MarketDataIssue;
-  /** Minute bars delivered so far (live and backfill) */
-  minutes: number;
-}
-
-export interface MarketDataStatus {
-  /** Lines held or asked for right now (L1 + realtime bars) */
-  linesUsed: number;
-  /** Lines the plan reserved */
-  linesPlanned: number;
-  lineBudget: number;
-  depthUsed: number;
-  maxDepth: number;
-  instruments: InstrumentStatus[];
-  stale: string[];
-  /** Universe instruments without data: waiting for lines, or failed (contract, 101, …) */
-  notSubscribed: { instrument: string; reason: string }[];
-  allocation: LineAllocation | undefined;
-}
-
-export interface IbMarketDataOptions {
-  session: MarketDataSession;
-  resolver: MarketDataResolver;
-  /** The universe in configured order (see `universeInstruments`) */
-  instruments: readonly MarketDataInstrument[];
-  data: Pick<DataSettings, 'lineBudget' | 'staleSeconds' | 'depth' | 'realtimeBars'>;
-  /** Instruments with open positions: their lines come first */
-  positions?: Iterable<string>;
-  /** Ask for L1 quotes (default true: the execution side prices from them) */
-  l1?: boolean;
-  /** Regular trading hours only, for realtime and historical bars (default false: as the stored extended-hours bars) */
-  useRTH?: boolean;
-  /** Depth rows per book (default 5) */
-  depthRows?: number;
-  /** Depth books at once (default 3, IB's limit) */
-  maxDepth?: number;
-  /** Lines other clients of the account hold (default 0) */
-  reservedLines?: number;
-  /** Sessions fetched for a warm start at most (default 10) */
-  maxHistorySessions?: number;
-  /** Per historical request (default 30 s of scheduler time) */
-  historyTimeoutMs?: number;
-  /** How long start() waits for the session (default 30 s) */
-  readyTimeoutMs?: number;
-  /** Flush and stale-check period (default 1000 ms of scheduler time) */
-  tickMs?: number;
-  /** Wait after a minute's end (plus the observed lag) before flush closes it (default 2000 ms) */
-  graceMs?: number;
-  /** Shares per reported volume unit (default 100 for STK, 1 otherwise: IB reports stock volume in lots) */
-  volumeLot?: (spec: InstrumentSpec) => number;
-  /** The exchange calendar staleness is judged by (default calendarForInstrument; undefined: always open) */
-  calendar?: (spec: InstrumentSpec) => StaleCalendar | undefined;
-  /** Request ids used (default 800_000..899_999) */
-  reqIdRange?: { from: number; to: number };
-  onStale?: (instrument: string, sinceMs: number) => void;
-  onFresh?: (instrument: string) => void;
-  onIssue?: (issue: MarketDataIssue) => void;
-  /** Engine (TWS) time; default scheduler.now */
-  now?: () => number;
-  scheduler?: SessionScheduler;
-  logger?: Logger;
-}
-
-export class MarketDataError extends WorkbenchError {
-  readonly code = 'IB_MARKET_DATA';
-  constructor(
-    message: string,
-    readonly ibCode?: number,
-  ) {
-    super(message);
-  }
-}
-
-/** The universe of a runner config as market-data instruments (stocks: SYMBOL; futures: ROOT or ROOT-YYYYMM; cash: EUR.USD). */
-export function universeInstruments(universe: Pick<UniverseSettings, 'symbols' | 'secType' | 'exchange' | 'currency'>): MarketDataInstrument[] {
-  return universe.symbols.map((key) => {
-    if (universe.secType === 'FUT') {
-      const m = /^([A-Z0-9]+)-(\d{6}|\d{8})$/.exec(key);
-      const query: ContractQuery = { symbol: m ? m[1]! : key, secType: 'FUT', exchange: universe.exchange, currency: universe.currency };
-      if (m) query.lastTradeDateOrContractMonth = m[2]!;
-      return { key, query };
-    }
-    if (universe.secType === 'CASH') {
-      const [base, quote] = key.split('.');
-      return { key, query: { symbol: base!, secType: 'CASH', exchange: universe.exchange === 'SMART' ? 'IDEALPRO' : universe.exchange, currency: quote ?? universe.currency } };
-    }
-    return { key, query: { symbol: key, secType: 'STK', exchange: universe.exchange, currency: universe.currency } };
-  });
-}
-
-/** The engine's instrument spec of a resolved contract, keyed `key`. */
-export function specFromContract(key: string, c: ResolvedContract): InstrumentSpec {
-  const tickSize = c.minTick > 0 ? c.minTick : 0.01;
-  const secType: SecType = c.secType === 'FUT' ? 'FUT' : c.secType === 'CASH' ? 'CASH' : 'STK';
-  const base = { key, symbol: c.symbol || key, secType, currency: c.currency || 'USD', tickSize, localSymbol: c.localSymbol || undefined, conId: c.conId || undefined };
-  if (secType === 'FUT') {
-    const month = c.contractMonth || c.lastTradeDate.slice(0, 6);
-    const expiry = c.lastTradeDate ? `${c.lastTradeDate.slice(0, 4)}-${c.lastTradeDate.slice(4, 6)}-${c.lastTradeDate.slice(6, 8)}` : undefined;
-    return { ...base, key: key || futureKey(c.symbol, month), exchange: c.exchange, multiplier: c.multiplier, contractMonth: month, expiry };
-  }
-  if (secType === 'CASH') return { ...base, exchange: c.exchange, multiplier: 1 };
-  return { ...base, exchange: c.primaryExch || c.exchange || 'SMART', multiplier: 1 };
-}
-
-// ---------------------------------------------------------------------------------------------
-// Internals
-
-const NO_BARS: BarColumns = { length: 0, ts: new Float64Array(0), open: new Float64Array(0), high: new Float64Array(0), low: new Float64Array(0), close: new Float64Array(0), volume: new Float64Array(0) };
-
-/** Codes that are information, not a failure of the request. */
-const WARNING_CODES = new Set([300, 399, 492, 2100, 10090, 10167]);
-const isWarning = (code: number) => (code >= 2100 && code <= 2999) || WARNING_CODES.has(code);
-
-/** A minute (or derived) bar as plain data (ts = start, epoch ms). */
-export interface PlainBar {
-  ts: number;
-  open: number;
-  high: number;
-  low: number;
-  close: number;
-  volume: number;
-}
-
-type StreamKind = 'l1' | 'bars' | 'depth';
-
-interface Stream {
-  /** The instrument should have it (granted by the plan, or bars subscribed by the kernel) */
-  wanted: boolean;
-  state: StreamState;
-  reqId: number | undefined;
-}
-
-/** After a (re)subscription of the bar stream: how its first minutes join the ones delivered. */
-interface Sync {
-  phase: 'first-input' | 'first-minute' | 'backfill';
-  /** Close of the last minute delivered when the stream (re)started */
-  from: number;
-  /** Start of the minute the stream joined in the middle of (dropped) */
-  partial: number | undefined;
-  held: PlainBar[];
-}
-
-interface Entry {
-  readonly key: string;
-  readonly query: ContractQuery;
-  state: InstrumentStatus['state'];
-  spec: InstrumentSpec | undefined;
-  contract: Contract | undefined;
-  resolving: Promise<InstrumentSpec> | undefined;
-  lot: number;
-  /** The exchange's time zone (derived buckets are aligned from its midnight) */
-  zone: string;
-  readonly streams: Record<StreamKind, Stream>;
-  quote: L1Quote;
-  book: DepthBookView | undefined;
-  lastUpdate: number;
-  issue: MarketDataIssue | undefined;
-  /** 5 s bars (or trade ticks) -> minutes */
-  minuteAgg: BarAggregator | undefined;
-  /** Delivered minutes -> derived bars */
-  derivedAgg: BarAggregator | undefined;
-  /** Derived bars of buckets starting before this are not delivered (incomplete) */
-  derivedFrom: number;
-  lastMinuteClose: number;
-  minutes: number;
-  sync: Sync | undefined;
-  /** Start of the newest 5 s bar of the current stream (NaN: none yet) */
-  lastBarStart: number;
-  /** Recent delivery lags of 5 s bars (ms), a ring */
-  lags: Float64Array;
-  lagIndex: number;
-  /** A LAST price waiting for its LAST_SIZE (bars from L1) */
-  pendingLast: number;
-  readonly handles: Map<Interval, LiveSubscription>;
-}
-
-interface Route {
-  entry: Entry;
-  stream: StreamKind;
-}
-
-interface HistoryRequest {
-  entry: Entry;
-  bars: PlainBar[];
-  timer: unknown;
-  settle: (error: MarketDataError | undefined) => void;
-}
-
-const LAG_WINDOW = 24;
-const DERIVED: readonly DerivedInterval[] = DERIVED_INTERVALS;
+export { StaleMonitor, type StaleCalendar, type StaleMonitorOptions } from './stale-monitor.js';
+export * from './market-data-types.js';
+export { aggregateMinutes, specFromContract, universeInstruments, type PlainBar } from './market-data-helpers.js';
 
 export class IbMarketData {
   private readonly o: IbMarketDataOptions;
@@ -441,26 +95,10 @@ export class IbMarketData {
   private timer: unknown;
   private started = false;
   private stopped = false;
+  private readonly ctx: MarketDataContext;
 
   constructor(options: IbMarketDataOptions) {
-    const problems: string[] = [];
-    const keys = options.instruments.map((i) => i.key);
-    keys.forEach((k, i) => {
-      if (keys.indexOf(k) !== i) problems.push(`instruments: '${k}' is listed twice`);
-    });
-    if (!(options.data.staleSeconds > 0)) problems.push(`data.staleSeconds must be positive, was ${options.data.staleSeconds}`);
-    for (const [name, v] of [
-      ['depthRows', options.depthRows],
-      ['maxHistorySessions', options.maxHistorySessions],
-      ['historyTimeoutMs', options.historyTimeoutMs],
-      ['tickMs', options.tickMs],
-    ] as const) {
-      if (v !== undefined && !(v > 0)) problems.push(`${name} must be positive, was ${v}`);
-    }
-    const range = options.reqIdRange ?? { from: 800_000, to: 899_999 };
-    if (!(Number.isInteger(range.from) && range.from > 0 && range.to >= range.from)) problems.push(`reqIdRange must be positive integers with from <= to, got ${range.from}..${range.to}`);
-    for (const d of options.data.depth) if (!keys.includes(d)) problems.push(`data.depth: '${d}' is not an instrument of the universe`);
-    if (problems.length) throw new ConfigError('ib market data', problems);
+    const range = validateOptions(options);
     this.o = options;
     this.session = options.session;
     this.scheduler = options.scheduler ?? realScheduler;
@@ -485,7 +123,20 @@ export class IbMarketData {
         options.onFresh?.(i);
       },
     });
-    for (const inst of options.instruments) this.entries.set(inst.key, this.newEntry(inst));
+    this.ctx = {
+      o: options,
+      session: this.session,
+      scheduler: this.scheduler,
+      histories: this.histories,
+      graceMs: this.graceMs,
+      realtimeBars: this.realtimeBars,
+      useRTH: this.useRTH,
+      now: () => this.now(),
+      stopped: () => this.stopped,
+      allocateReqId: () => this.allocateReqId(),
+      report: (...args) => this.report(...args),
+    };
+    for (const inst of options.instruments) this.entries.set(inst.key, newEntry(inst));
   }
 
   /** The line plan (after start) */
@@ -535,7 +186,7 @@ export class IbMarketData {
         if (this.stopped) return;
         e.state = 'subscribed';
         this.stale.add(e.key, this.calendarOf(e.spec!), now);
-        if (!this.realtimeBars) this.resetBarPipeline(e);
+        if (!this.realtimeBars) resetBarPipeline(this.ctx, e);
         this.requestStream(e, 'l1');
         this.requestStream(e, 'depth');
       }),
@@ -596,42 +247,7 @@ export class IbMarketData {
   }
 
   status(): MarketDataStatus {
-    const instruments: InstrumentStatus[] = [];
-    const notSubscribed: MarketDataStatus['notSubscribed'] = [];
-    let linesUsed = 0;
-    let depthUsed = 0;
-    const waiting = new Map((this.allocationValue?.notSubscribed ?? []).map((w) => [w.symbol, w.reason]));
-    for (const e of this.entries.values()) {
-      const live = (s: Stream) => s.state === 'requested' || s.state === 'active';
-      if (live(e.streams.l1)) linesUsed++;
-      if (this.realtimeBars && live(e.streams.bars)) linesUsed++;
-      if (live(e.streams.depth)) depthUsed++;
-      instruments.push({
-        instrument: e.key,
-        state: e.state,
-        streams: { l1: e.streams.l1.state, bars: e.streams.bars.state, depth: e.streams.depth.state },
-        lastUpdate: e.lastUpdate,
-        stale: this.stale.isStale(e.key),
-        issue: e.issue,
-        minutes: e.minutes,
-      });
-      const w = waiting.get(e.key);
-      const wanted = [e.streams.l1, e.streams.bars].filter((st) => st.wanted);
-      if (w !== undefined) notSubscribed.push({ instrument: e.key, reason: w });
-      else if (e.state === 'failed') notSubscribed.push({ instrument: e.key, reason: e.issue?.message ?? 'failed' });
-      else if (wanted.length > 0 && wanted.every((st) => st.state === 'failed')) notSubscribed.push({ instrument: e.key, reason: e.issue?.message ?? 'streams failed' });
-    }
-    return {
-      linesUsed,
-      linesPlanned: this.allocationValue?.linesUsed ?? 0,
-      lineBudget: this.o.data.lineBudget,
-      depthUsed,
-      maxDepth: this.allocationValue?.maxDepth ?? this.o.maxDepth ?? 3,
-      instruments,
-      stale: this.stale.staleKeys(),
-      notSubscribed,
-      allocation: this.allocationValue,
-    };
+    return buildStatus({ o: this.o, entries: this.entries, allocation: this.allocationValue, realtimeBars: this.realtimeBars, stale: this.stale });
   }
 
   /**
@@ -642,7 +258,7 @@ export class IbMarketData {
     for (const e of this.entries.values()) {
       // a stream without input yet: flushing would move its horizon past the first (lagging) bars
       if (!e.minuteAgg || e.sync?.phase === 'first-input') continue;
-      const t = now - this.lagOf(e);
+      const t = now - lagOf(e);
       e.minuteAgg.flush(t);
       // while a backfill is pending the derived buckets wait for its minutes
       if (e.sync === undefined) e.derivedAgg?.flush(t);
@@ -673,9 +289,9 @@ export class IbMarketData {
     } catch {
       return NO_BARS;
     }
-    const minutes = await this.fetchWarmup(e, s.interval, count, now);
-    this.prime(e, minutes);
-    const bars = s.interval === '1m' ? minutes : aggregateMinutes(minutes, s.interval as DerivedInterval, now, this.zoneOf(e));
+    const minutes = await fetchWarmup(this.ctx, e, s.interval, count, now);
+    prime(this.ctx, e, minutes);
+    const bars = s.interval === '1m' ? minutes : aggregateMinutes(minutes, s.interval as DerivedInterval, now, zoneOf(e));
     return columns(bars.slice(Math.max(0, bars.length - count)));
   }
 
@@ -721,7 +337,7 @@ export class IbMarketData {
         e.contract = toIbContract(c);
         e.spec = specFromContract(e.key, c);
         e.lot = this.o.volumeLot?.(e.spec) ?? (e.spec.secType === 'STK' ? 100 : 1);
-        e.zone = this.calendarTimeZone(e.spec) ?? NEW_YORK;
+        e.zone = calendarTimeZone(e.spec) ?? NEW_YORK;
         return e.spec;
       },
       (err: unknown) => {
@@ -750,7 +366,7 @@ export class IbMarketData {
     const st = e.streams[kind];
     if (!st.wanted || this.stopped || !e.contract) return;
     if (st.reqId !== undefined) this.routes.delete(st.reqId);
-    if (kind === 'bars') this.resetBarPipeline(e);
+    if (kind === 'bars') resetBarPipeline(this.ctx, e);
     // a new book is built from the inserts that follow
     if (kind === 'depth') e.book = undefined;
     const reqId = this.allocateReqId();
@@ -795,7 +411,7 @@ export class IbMarketData {
         this.requestStream(e, kind);
         streams++;
       }
-      if (!this.realtimeBars) this.resetBarPipeline(e);
+      if (!this.realtimeBars) resetBarPipeline(this.ctx, e);
     }
     this.log.info('market data resubscribed', { streams });
   }
@@ -832,7 +448,7 @@ export class IbMarketData {
     on(EventName.tickGeneric, (reqId: number) => this.onAny(reqId));
     on(EventName.updateMktDepth, (reqId: number, position: number, operation: number, side: number, price: number, size: number) => this.onDepth(reqId, position, operation, side, price, size, undefined));
     on(EventName.updateMktDepthL2, (reqId: number, position: number, mm: string, operation: number, side: number, price: number, size: number) => this.onDepth(reqId, position, operation, side, price, size, mm));
-    on(EventName.historicalData, (reqId: number, time: string, open: number, high: number, low: number, close: number, volume: number) => this.onHistoricalData(reqId, time, open, high, low, close, volume));
+    on(EventName.historicalData, (reqId: number, time: string, open: number, high: number, low: number, close: number, volume: number) => onHistoricalData(this.ctx, reqId, time, open, high, low, close, volume));
     on(EventName.error, (error: Error, code: number, reqId: number) => this.onError(reqId, code, error?.message ?? String(error)));
     this.detachApi = () => {
       for (const [event, fn] of added) raw.off(event, fn);
@@ -865,12 +481,12 @@ export class IbMarketData {
     // so it starts over as after a resubscription (the minute it resumes in is recovered from history)
     if (start > e.lastBarStart + REALTIME_BAR_MS) {
       this.log.info('gap in realtime bars, resynchronising', { instrument: e.key, from: e.lastBarStart, to: start });
-      this.resetBarPipeline(e);
+      resetBarPipeline(this.ctx, e);
     }
     if (start > e.lastBarStart || Number.isNaN(e.lastBarStart)) e.lastBarStart = start;
     e.lags[e.lagIndex] = Math.max(0, e.lastUpdate - (start + REALTIME_BAR_MS));
     e.lagIndex = (e.lagIndex + 1) % LAG_WINDOW;
-    this.noteFirstInput(e, start);
+    noteFirstInput(e, start);
     e.minuteAgg.addRealtimeBar(timeSec, open, high, low, close, volume);
   }
 
@@ -899,7 +515,7 @@ export class IbMarketData {
     else if (field === 5 || field === 71) {
       q.lastSize = value;
       if (!this.realtimeBars && e.minuteAgg && Number.isFinite(e.pendingLast)) {
-        this.noteFirstInput(e, e.lastUpdate);
+        noteFirstInput(e, e.lastUpdate);
         e.minuteAgg.addTrade(e.pendingLast, value, e.lastUpdate);
         e.pendingLast = NaN;
       }
@@ -950,207 +566,6 @@ export class IbMarketData {
     }
   }
 
-  // ---- bars -----------------------------------------------------------------------------------
-
-  /** A fresh minute aggregator for a (re)started stream; the minutes delivered so far stay. */
-  private resetBarPipeline(e: Entry): void {
-    e.minuteAgg = new BarAggregator({ instrument: e.key, graceMs: this.graceMs, onBar: (b) => this.onMinute(e, b) });
-    e.derivedAgg ??= this.newDerivedAgg(e);
-    e.sync = { phase: 'first-input', from: e.lastMinuteClose, partial: undefined, held: [] };
-    e.lastBarStart = NaN;
-    e.lags.fill(0);
-  }
-
-  private newDerivedAgg(e: Entry): BarAggregator {
-    return new BarAggregator({
-      instrument: e.key,
-      derived: DERIVED,
-      timeZone: this.zoneOf(e),
-      graceMs: this.graceMs,
-      onBar: (b) => {
-        if (b.interval === '1m' || b.ts < e.derivedFrom) return;
-        e.handles.get(b.interval)?.push(b.ts, b.open, b.high, b.low, b.close, b.volume);
-      },
-    });
-  }
-
-  private zoneOf(e: Entry): string {
-    return e.zone;
-  }
-
-  private calendarTimeZone(spec: InstrumentSpec): string | undefined {
-    try {
-      return calendarForInstrument(spec.secType, spec.symbol).timeZone;
-    } catch {
-      return undefined;
-    }
-  }
-
-  private noteFirstInput(e: Entry, ts: number): void {
-    const s = e.sync;
-    if (s?.phase !== 'first-input') return;
-    const minute = ts - (((ts % MINUTE_MS) + MINUTE_MS) % MINUTE_MS);
-    s.partial = ts === minute ? undefined : minute;
-    s.phase = 'first-minute';
-  }
-
-  /** A minute completed by the stream (volume still in IB's units). */
-  private onMinute(e: Entry, b: Readonly<Bar>): void {
-    const m: PlainBar = { ts: b.ts, open: b.open, high: b.high, low: b.low, close: b.close, volume: this.realtimeBars ? volumeFromLots(b.volume, e.lot) : b.volume };
-    const s = e.sync;
-    if (s === undefined) return this.deliverMinute(e, m);
-    if (s.phase === 'backfill') {
-      s.held.push(m);
-      return;
-    }
-    // the first minute of a (re)started stream: incomplete when the stream joined it late
-    if (s.partial === undefined || m.ts > s.partial) s.held.push(m);
-    s.phase = 'backfill';
-    this.backfill(e, s);
-  }
-
-  /** Fetches the minutes between the last delivered one and the stream's first complete one. */
-  private backfill(e: Entry, s: Sync): void {
-    const end = this.now();
-    const from = s.from > -Infinity ? s.from : s.partial;
-    const firstHeld = s.held[0]?.ts ?? Infinity;
-    if (from === undefined || from >= firstHeld) return this.release(e, s, []);
-    const seconds = Math.min(86_400, Math.max(60, Math.ceil((end - from) / 1000) + 60));
-    this.requestHistory(e, '', `${seconds} S`).then(
-      (bars) => this.release(e, s, bars.filter((b) => b.ts + MINUTE_MS > from && b.ts + MINUTE_MS <= end && b.ts < firstHeld)),
-      (err: unknown) => {
-        // superseded (a resubscription meanwhile): the new backfill covers these minutes
-        if (e.sync !== s) return;
-        this.report(e, 'backfill', `minutes since ${new Date(from).toISOString()} not recovered: ${err instanceof Error ? err.message : String(err)}`, (err as MarketDataError).ibCode);
-        // a gap: derived buckets containing it are incomplete, start them afresh
-        e.derivedAgg = this.newDerivedAgg(e);
-        e.derivedFrom = s.held[0]?.ts ?? Infinity;
-        this.release(e, s, []);
-      },
-    );
-  }
-
-  private release(e: Entry, s: Sync, backfilled: PlainBar[]): void {
-    if (e.sync !== s) return;
-    e.sync = undefined;
-    for (const b of backfilled) this.deliverMinute(e, b);
-    for (const b of s.held) this.deliverMinute(e, b);
-  }
-
-  /** One complete minute, in time order: to the 1m subscription and into the derived bars. */
-  private deliverMinute(e: Entry, m: PlainBar): void {
-    if (!(m.ts + MINUTE_MS > e.lastMinuteClose)) return;
-    if (e.lastMinuteClose === -Infinity && e.derivedFrom === -Infinity) e.derivedFrom = m.ts;
-    if (e.derivedFrom === Infinity) e.derivedFrom = m.ts;
-    e.lastMinuteClose = m.ts + MINUTE_MS;
-    e.minutes++;
-    e.handles.get('1m')?.push(m.ts, m.open, m.high, m.low, m.close, m.volume);
-    // at its :55 slot, so the minute (and a bucket it ends) closes at once
-    e.derivedAgg?.addRealtimeBar((m.ts + MINUTE_MS - REALTIME_BAR_MS) / 1000, m.open, m.high, m.low, m.close, m.volume);
-  }
-
-  /** Warm-start minutes: feed the pipeline so live minutes and derived bars continue from them. */
-  private prime(e: Entry, minutes: readonly PlainBar[]): void {
-    e.derivedAgg ??= this.newDerivedAgg(e);
-    for (const m of minutes) {
-      if (!(m.ts + MINUTE_MS > e.lastMinuteClose)) continue;
-      if (e.sync !== undefined && e.sync.phase !== 'first-input') {
-        // the stream already runs: its backfill covers these
-        break;
-      }
-      this.deliverMinute(e, m);
-      if (e.sync) e.sync.from = e.lastMinuteClose;
-    }
-  }
-
-  private lagOf(e: Entry): number {
-    let max = 0;
-    for (let i = 0; i < LAG_WINDOW; i++) if (e.lags[i]! > max) max = e.lags[i]!;
-    return max;
-  }
-
-  // ---- history --------------------------------------------------------------------------------
-
-  /** 1-minute bars closed by `now`, newest sessions first until `count` bars of `interval` are there. */
-  private async fetchWarmup(e: Entry, interval: Interval, count: number, now: number): Promise<PlainBar[]> {
-    const maxSessions = this.o.maxHistorySessions ?? 10;
-    const spec = e.spec!;
-    let requests;
-    try {
-      requests = planHistory({
-        symbol: e.key,
-        secType: spec.secType as HistorySecType,
-        calendarSymbol: spec.symbol,
-        interval: '1m',
-        fromDate: isoDate(now - (maxSessions * 2 + 10) * DAY_MS),
-        toDate: isoDate(now + DAY_MS),
-        whatToShow: 'TRADES',
-        useRTH: this.useRTH,
-        now,
-      }).requests;
-    } catch (err) {
-      this.report(e, 'history', `no warm start: ${err instanceof Error ? err.message : String(err)}`);
-      return [];
-    }
-    const byTs = new Map<number, PlainBar>();
-    const sorted = () => [...byTs.values()].filter((b) => b.ts + MINUTE_MS <= now).sort((a, b) => a.ts - b.ts);
-    let sessions = 0;
-    for (let i = requests.length - 1; i >= 0 && sessions < maxSessions; i--, sessions++) {
-      const r = requests[i]!;
-      try {
-        for (const b of await this.requestHistory(e, r.endDateTime, r.duration)) byTs.set(b.ts, b);
-      } catch (err) {
-        this.report(e, 'history', `warm start ${r.duration} to ${r.endDateTime}: ${err instanceof Error ? err.message : String(err)}`, (err as MarketDataError).ibCode);
-        break;
-      }
-      const have = interval === '1m' ? byTs.size : aggregateMinutes(sorted(), interval as DerivedInterval, now, this.zoneOf(e)).length;
-      if (have >= count) break;
-    }
-    return sorted();
-  }
-
-  /** One reqHistoricalData of 1-minute TRADES bars; resolves with its bars (none for "no data"). */
-  private requestHistory(e: Entry, endDateTime: string, duration: string): Promise<PlainBar[]> {
-    return new Promise<PlainBar[]>((resolve, reject) => {
-      const contract = e.contract;
-      if (!contract || this.stopped) return reject(new MarketDataError('not started'));
-      const reqId = this.allocateReqId();
-      const h: HistoryRequest = {
-        entry: e,
-        bars: [],
-        timer: undefined,
-        settle: (error) => {
-          if (this.histories.get(reqId) !== h) return;
-          this.histories.delete(reqId);
-          this.scheduler.clearTimeout(h.timer);
-          if (error) reject(error);
-          else resolve(h.bars);
-        },
-      };
-      this.histories.set(reqId, h);
-      const timeoutMs = this.o.historyTimeoutMs ?? 30_000;
-      h.timer = this.scheduler.setTimeout(() => {
-        if (this.histories.get(reqId) !== h) return;
-        this.session.request((api) => api.cancelHistoricalData(reqId), `cancel history ${e.key}`);
-        h.settle(new MarketDataError(`no answer within ${timeoutMs} ms`));
-      }, timeoutMs);
-      const sent = this.session.request((api) => {
-        if (this.histories.get(reqId) !== h) return;
-        api.reqHistoricalData(reqId, contract, endDateTime, duration, '1 min' as never, 'TRADES' as never, this.useRTH ? 1 : 0, 2, false);
-      }, `history ${e.key} ${duration}`);
-      if (!sent) h.settle(new MarketDataError('session not connected'));
-    });
-  }
-
-  private onHistoricalData(reqId: number, time: string, open: number, high: number, low: number, close: number, volume: number): void {
-    const h = this.histories.get(reqId);
-    if (!h) return;
-    if (typeof time === 'string' && time.startsWith('finished')) return h.settle(undefined);
-    const ts = parseBarTime(String(time), this.zoneOf(h.entry));
-    if (!Number.isFinite(ts)) return;
-    h.bars.push({ ts, open, high, low, close, volume: volumeFromLots(volume, h.entry.lot) });
-  }
-
   // ---- helpers --------------------------------------------------------------------------------
 
   private allocateReqId(): number {
@@ -1178,64 +593,4 @@ export class IbMarketData {
       this.scheduleTick();
     }, this.tickMs);
   }
-
-  private newEntry(inst: MarketDataInstrument): Entry {
-    const stream = (): Stream => ({ wanted: false, state: 'off', reqId: undefined });
-    return {
-      key: inst.key,
-      query: inst.query,
-      state: 'waiting',
-      spec: undefined,
-      contract: undefined,
-      resolving: undefined,
-      lot: 1,
-      zone: NEW_YORK,
-      streams: { l1: stream(), bars: stream(), depth: stream() },
-      quote: { bid: NaN, ask: NaN, last: NaN, bidSize: NaN, askSize: NaN, lastSize: NaN, volume: NaN, ts: NaN },
-      book: undefined,
-      lastUpdate: NaN,
-      issue: undefined,
-      minuteAgg: undefined,
-      derivedAgg: undefined,
-      derivedFrom: -Infinity,
-      lastMinuteClose: -Infinity,
-      minutes: 0,
-      sync: undefined,
-      lastBarStart: NaN,
-      lags: new Float64Array(LAG_WINDOW),
-      lagIndex: 0,
-      pendingLast: NaN,
-      handles: new Map(),
-    };
-  }
-}
-
-/** Derived bars of `interval` from minute bars, exactly as the live pipeline makes them; only bars closed by `now`. */
-export function aggregateMinutes(minutes: readonly PlainBar[], interval: DerivedInterval, now: number, timeZone = NEW_YORK): PlainBar[] {
-  const out: PlainBar[] = [];
-  const agg = new BarAggregator({
-    instrument: '',
-    derived: [interval],
-    timeZone,
-    onBar: (b) => {
-      if (b.interval === interval && b.closeTime <= now) out.push({ ts: b.ts, open: b.open, high: b.high, low: b.low, close: b.close, volume: b.volume });
-    },
-  });
-  for (const m of minutes) agg.addRealtimeBar((m.ts + MINUTE_MS - REALTIME_BAR_MS) / 1000, m.open, m.high, m.low, m.close, m.volume);
-  agg.flush(Infinity);
-  return out;
-}
-
-function columns(bars: readonly PlainBar[]): BarColumns {
-  const n = bars.length;
-  const c: BarColumns = { length: n, ts: new Float64Array(n), open: new Float64Array(n), high: new Float64Array(n), low: new Float64Array(n), close: new Float64Array(n), volume: new Float64Array(n) };
-  bars.forEach((b, i) => {
-    c.ts[i] = b.ts;
-    c.open[i] = b.open;
-    c.high[i] = b.high;
-    c.low[i] = b.low;
-    c.close[i] = b.close;
-    c.volume[i] = b.volume;
-  });
-  return c;
 }
