@@ -7,6 +7,7 @@ import type { DataClient } from '../engine/ports.js';
 import type { RiskLimits } from '../engine/risk-engine.js';
 import type { StrategyDefinition } from '../engine/strategy.js';
 import { validateStrategyParams } from '../engine/strategy-params.js';
+import type { TradingRules } from '../trading/trading-params.js';
 import { boundToMs, type TimeBound } from '../store/bar-query.js';
 import type { Store } from '../store/store.js';
 import type { BacktestResult } from './backtest-result.js';
@@ -38,6 +39,12 @@ export interface BacktestConfig {
   slippageBps?: number;
   participationRate?: number;
   risk?: RiskLimits;
+  /**
+   * Trading rules (the runner config's `trading` section): `ctx.signal` trades through them, and
+   * their exits (take-profit, stop-loss, trailing, max hold) protect every position, as in the
+   * runner. Without them a strategy's own orders run exactly as before.
+   */
+  trading?: TradingRules;
   seed?: number;
   /** Store only: split/dividend-adjusted prices (default raw) */
   adjusted?: boolean;
@@ -46,6 +53,8 @@ export interface BacktestConfig {
   dataFingerprint?: unknown;
   /** Extra observers (journal, progress, memory probes) */
   observers?: readonly RunObserver[];
+  /** Called with the composed kernel before the strategy is added (parity: the runner's supervisor, a recorder) */
+  setup?: (kernel: Kernel) => void;
   /** Injected for elapsed time; backtests never read the wall clock themselves */
   stopwatch?: () => number;
 }
@@ -71,9 +80,11 @@ export async function runBacktest(c: BacktestConfig): Promise<BacktestResult> {
     risk: c.risk,
     seed: c.seed ?? 1,
     logger: c.logger,
+    ...(c.trading !== undefined ? { trading: { rules: c.trading } } : {}),
   });
   const recorder = new ResultsRecorder(kernel);
   for (const o of c.observers ?? []) kernel.addObserver(o);
+  c.setup?.(kernel);
   const parsedParams = validateStrategyParams(c.strategy, c.params ?? {});
   const warmup = c.strategy.warmup?.(parsedParams) ?? 1;
   const subscriptions = c.subscriptions.map((s) => ({ ...s, kind: s.kind ?? 'trade', history: s.history ?? warmup }));
@@ -96,6 +107,8 @@ export async function runBacktest(c: BacktestConfig): Promise<BacktestResult> {
     slippageBps: c.slippageBps ?? 0,
     participationRate: c.participationRate ?? null,
     risk: c.risk ?? {},
+    // absent without rules, so the hash of a run without them is unchanged
+    trading: c.trading,
     seed: c.seed ?? 1,
     adjusted: c.adjusted ?? false,
     data: c.dataFingerprint ?? data.name,

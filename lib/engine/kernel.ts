@@ -13,7 +13,7 @@ import { HistoryWindow } from './history-window.js';
 import { InstrumentRegistry } from './instrument-registry.js';
 import { LiveFeed, LiveSubscription } from './live-feed.js';
 import { MessageBus } from './message-bus.js';
-import { OrderManager } from './order-manager.js';
+import { OrderManager, type AdoptedOrder } from './order-manager.js';
 import { isMarketDrivenVenue, type DataClient, type ExecutionClient, type MarketDrivenVenue } from './ports.js';
 import { Portfolio } from './portfolio.js';
 import { RiskEngine, type RiskLimits } from './risk-engine.js';
@@ -21,6 +21,7 @@ import type { BarSubscription, Environment, StrategyDefinition, UnsubscribeMode 
 import { validateStrategyParams } from './strategy-params.js';
 import { StrategyRuntime, type KernelServices } from './strategy-runtime.js';
 import { TimerQueue } from './timers.js';
+import { noTradingRules, TradingDesk, type TradingDeskOptions } from '../trading/trading-desk.js';
 import { tradingDayEnd, tradingDayOf } from './trading-day.js';
 
 export interface KernelConfig {
@@ -40,6 +41,23 @@ export interface KernelConfig {
    * data until `requestStop()` or `until`.
    */
   liveFeed?: LiveFeed;
+  /** Client order ids `${strategyId}-${prefix}-${id}`: unique across the processes of a live run (see OrderManagerOptions) */
+  clientOrderIdPrefix?: string;
+  /**
+   * Trading rules (lib/trading): `ctx.signal` trades through per-instrument Traders, and exits
+   * (take-profit, stop-loss, max hold) protect every open position. None: neither (backtests of
+   * strategies that place their own orders run exactly as without).
+   */
+  trading?: TradingDeskOptions;
+}
+
+/** What a resumed live run starts from (`Kernel.restore`) */
+export interface KernelRestore {
+  /** Position per instrument key: set as given (instruments are resolved through the data client) */
+  positions?: Readonly<Record<string, { quantity: number; avgPrice: number }>>;
+  cash?: number;
+  /** Orders of earlier processes the broker may still work: adopted, never sent again */
+  orders?: readonly AdoptedOrder[];
 }
 
 /** Passive observers of a run (results recorder, journal): called at equity samples and day ends */
@@ -72,6 +90,8 @@ export class Kernel implements KernelServices {
   readonly risk: RiskEngine;
   readonly orders: OrderManager;
   readonly log: Logger;
+  /** The trading rules' desk (`KernelConfig.trading`), undefined without rules */
+  readonly trading: TradingDesk | undefined;
   private readonly data: DataClient;
   private readonly venue: ExecutionClient;
   private readonly marketVenue: MarketDrivenVenue | undefined;
@@ -127,13 +147,15 @@ export class Kernel implements KernelServices {
         this.bus.publish('order.fill', f);
         this.fills.push(f);
       },
-    });
+    }, { clientOrderIdPrefix: config.clientOrderIdPrefix });
     this.venue.attach((r) => {
       this.reports.push(r);
       // a report from outside the run's processing (a live venue's network callback while the
       // kernel waits) is applied at once; one caused by a handler is applied after it returns
       if (!this.draining && this.started && !this.busy) this.drain();
     });
+    // last: the desk registers its internal strategy on the finished kernel
+    this.trading = config.trading === undefined ? undefined : new TradingDesk(this, { ...config.trading, allowShort: config.trading.allowShort ?? config.risk?.allowShort });
   }
 
   addObserver(o: RunObserver): void {
@@ -154,6 +176,48 @@ export class Kernel implements KernelServices {
 
   now(): number {
     return this.clock.now();
+  }
+
+  /**
+   * Before run(), for a resumed live run: registers the instruments named, sets positions and cash,
+   * adopts orders (see OrderManager.adopt). Instruments the data client cannot resolve are skipped
+   * and listed in `unresolved`. May be called again before run() (broker truth after reconciling).
+   */
+  async restore(state: KernelRestore): Promise<{ orders: Order[]; unresolved: string[] }> {
+    if (this.started) throw new InvariantError('kernel.restore() after run()');
+    const unresolved: string[] = [];
+    const indexOf = async (key: string): Promise<number | undefined> => {
+      const known = this.instruments.indexOf(key);
+      if (known !== undefined) return known;
+      try {
+        const index = this.instruments.add(await this.data.resolve(key));
+        this.portfolio.sync();
+        return index;
+      } catch (e) {
+        unresolved.push(`${key}: ${e instanceof Error ? e.message : String(e)}`);
+        return undefined;
+      }
+    };
+    for (const [key, p] of Object.entries(state.positions ?? {})) {
+      const index = await indexOf(key);
+      if (index !== undefined) this.portfolio.restorePosition(index, p.quantity, p.avgPrice);
+    }
+    if (state.cash !== undefined) this.portfolio.restoreCash(state.cash);
+    const orders: Order[] = [];
+    for (const a of state.orders ?? []) {
+      const index = await indexOf(a.request.instrument);
+      if (index !== undefined) orders.push(this.orders.adopt(a, index));
+    }
+    return { orders, unresolved };
+  }
+
+  /**
+   * Before run(): applies the execution reports received so far (fills a reconciliation recovered for
+   * adopted orders) to orders and portfolio now; strategies hear the events after their onStart.
+   */
+  applyPendingReports(): void {
+    if (this.started) return;
+    while (this.reports.length > 0) this.orders.apply(this.reports.shift()!);
   }
 
   /** The live feed producers push through (paper, live, paced replay); undefined for a pull-only kernel */
@@ -446,6 +510,11 @@ export class Kernel implements KernelServices {
 
   submit(runtime: StrategyRuntime, request: OrderRequest): Readonly<Order> {
     return this.orders.submit(request, runtime.id, this.clock.now());
+  }
+
+  signal(runtime: StrategyRuntime, instrument: string, value: number): void {
+    if (this.trading === undefined) throw noTradingRules(runtime.id);
+    this.trading.signal(runtime, instrument, value);
   }
 
   submitBracket(runtime: StrategyRuntime, request: BracketRequest): { entry: Readonly<Order>; takeProfit: Readonly<Order>; stopLoss: Readonly<Order> } {

@@ -15,6 +15,28 @@ export interface OrderManagerHooks {
   onFill(fill: Fill, order: Readonly<Order>): void;
 }
 
+export interface OrderManagerOptions {
+  /**
+   * Makes client order ids `${strategyId}-${prefix}-${id}` instead of `${strategyId}-${id}`. Engine
+   * ids restart at 1 in every process, but a client order id becomes IB's orderRef, the key of
+   * idempotent submission: a live run gives each process its own prefix so ids never repeat.
+   */
+  clientOrderIdPrefix?: string;
+}
+
+/** An order a previous process of the run submitted, taken over without being sent again (a resumed live run) */
+export interface AdoptedOrder {
+  clientOrderId: string;
+  strategyId: string;
+  request: OrderRequest;
+  /** SUBMITTED: the broker may not have it; ACCEPTED / PARTIALLY_FILLED: it works there */
+  status: 'SUBMITTED' | 'ACCEPTED' | 'PARTIALLY_FILLED';
+  /** Filled before the restart (already in the positions the run resumes with) */
+  filledQuantity: number;
+  avgFillPrice: number;
+  createdAt: number;
+}
+
 /**
  * Owns every order of a run: validates and risk-checks requests, sends commands to the execution
  * client, and applies the client's reports through the state machine. Orders are mutated only here.
@@ -32,6 +54,7 @@ export class OrderManager {
     private readonly risk: RiskEngine,
     private readonly venue: ExecutionClient,
     private readonly hooks: OrderManagerHooks,
+    private readonly options: OrderManagerOptions = {},
   ) {}
 
   get(id: number): Order | undefined {
@@ -91,6 +114,20 @@ export class OrderManager {
       for (const child of [takeProfit, stopLoss]) if (!isTerminal(child.status)) this.cancel(child.id, now);
     }
     return { entry, takeProfit, stopLoss };
+  }
+
+  /**
+   * Takes over an order of a previous process (see AdoptedOrder): no risk check, no venue call, no
+   * event; the execution client reports what the broker says about it from here on.
+   */
+  adopt(a: AdoptedOrder, instrumentIndex: number): Order {
+    const order = this.build(a.request, a.strategyId, a.createdAt, instrumentIndex, {}, a.clientOrderId);
+    order.status = a.status;
+    order.filledQuantity = a.filledQuantity;
+    order.avgFillPrice = a.filledQuantity > 0 ? a.avgFillPrice : NaN;
+    this.orders.set(order.id, order);
+    this.live.set(order.id, order);
+    return order;
   }
 
   modify(id: number, changes: OrderChanges, now: number): void {
@@ -210,11 +247,12 @@ export class OrderManager {
     this.hooks.onEvent({ type, ts, order, fill: extra.fill, reason: extra.reason });
   }
 
-  private build(request: OrderRequest, strategyId: string, now: number, index: number, link: { parentId?: number; ocaGroup?: string }): Order {
+  private build(request: OrderRequest, strategyId: string, now: number, index: number, link: { parentId?: number; ocaGroup?: string }, clientOrderId?: string): Order {
     const id = this.nextId++;
+    const prefix = this.options.clientOrderIdPrefix;
     return {
       id,
-      clientOrderId: `${strategyId}-${id}`,
+      clientOrderId: clientOrderId ?? (prefix ? `${strategyId}-${prefix}-${id}` : `${strategyId}-${id}`),
       strategyId,
       instrument: request.instrument,
       instrumentIndex: index,

@@ -102,6 +102,21 @@ export class Portfolio implements PortfolioView {
     if (Number.isNaN(this.last[index]!)) this.last[index] = price;
   }
 
+  /**
+   * Sets a position as it stands at the broker (a resumed live run), not as a trade: no cash moves,
+   * realized P&L is untouched. The mark starts at the average cost until the first price.
+   */
+  restorePosition(index: number, quantity: number, avgPrice: number): void {
+    this.qty[index] = quantity;
+    this.avg[index] = quantity === 0 ? 0 : avgPrice;
+    if (Number.isNaN(this.last[index]!) && quantity !== 0) this.last[index] = avgPrice;
+  }
+
+  /** Sets the cash balance as it stands at the broker (a resumed live run) */
+  restoreCash(cash: number): void {
+    this.cashBalance = cash;
+  }
+
   cash(): number {
     return this.cashBalance;
   }

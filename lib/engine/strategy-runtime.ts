@@ -16,6 +16,7 @@ export interface KernelServices {
   instrumentsOf(runtime: StrategyRuntime): string[];
   instrumentIndex(instrument: string): number;
   submit(runtime: StrategyRuntime, request: OrderRequest): Readonly<Order>;
+  signal(runtime: StrategyRuntime, instrument: string, value: number): void;
   submitBracket(runtime: StrategyRuntime, request: BracketRequest): { entry: Readonly<Order>; takeProfit: Readonly<Order>; stopLoss: Readonly<Order> };
   modify(runtime: StrategyRuntime, id: number, changes: OrderChanges): void;
   cancel(runtime: StrategyRuntime, id: number): void;
@@ -78,6 +79,7 @@ export class StrategyRuntime {
       history: (instrument: string, interval?: Interval, kind?: BarKind) => services.history(instrument, interval, kind),
       submit: (r: OrderRequest) => services.submit(self, r),
       submitBracket: (r: BracketRequest) => services.submitBracket(self, r),
+      signal: (instrument: string, value: number) => services.signal(self, instrument, value),
       modify: (o: Readonly<Order> | number, c: OrderChanges) => services.modify(self, idOf(o), c),
       cancel: (o: Readonly<Order> | number) => services.cancel(self, idOf(o)),
       cancelAll: (instrument?: string) => {

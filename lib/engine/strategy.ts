@@ -56,6 +56,14 @@ export interface StrategyContext<P = unknown> {
   submitBracket(request: BracketRequest): { entry: Readonly<Order>; takeProfit: Readonly<Order>; stopLoss: Readonly<Order> };
   modify(order: Readonly<Order> | number, changes: OrderChanges): void;
   cancel(order: Readonly<Order> | number): void;
+  /**
+   * A trading signal for an instrument (a real number, e.g. a model score in [-1, 1]): the kernel's
+   * trading rules turn it into orders (lib/trading: threshold, inversion, unit size up to the max
+   * position, spread pricing) under this strategy's id. |value| below the threshold is no view.
+   * Needs trading rules (`runBacktest({ trading })`, the runner config's `trading`): a ConfigError
+   * otherwise.
+   */
+  signal(instrument: string, value: number): void;
   /** Cancels every working order of this strategy (of one instrument when given) */
   cancelAll(instrument?: string): void;
   openOrders(instrument?: string): Readonly<Order>[];

@@ -336,6 +336,20 @@ describe('ContractResolver cache', () => {
     expect(session.requests.map((r) => r.contract.symbol)).toEqual(['SPY', 'QQQ', 'IWM', 'QQQ']);
   });
 
+  it("answers a query naming a conId from another query's cached answer when every named field agrees", async () => {
+    const { session, resolver } = setup({ ttlMs: 1000 });
+    // market data resolves without a conId; the execution client then asks with it
+    const [spy] = await resolver.resolve(SPY);
+    const byId = await resolver.resolveOne({ ...SPY, conId: spy!.conId });
+    expect(byId).toEqual(spy);
+    expect(session.requests).toHaveLength(1);
+    expect(resolver.stats()).toMatchObject({ memoryHits: 1, requests: 1 });
+    // a field that disagrees (direct routing, another currency) is TWS's question, not the cache's
+    await resolver.resolve({ ...SPY, exchange: 'ARCA', conId: spy!.conId });
+    await resolver.resolve({ ...SPY, currency: 'EUR', conId: spy!.conId });
+    expect(session.requests).toHaveLength(3);
+  });
+
   it('asks again once an answer is ttlMs old', async () => {
     const { scheduler, session, resolver } = setup({ ttlMs: 1000 });
     await resolver.resolve(SPY);

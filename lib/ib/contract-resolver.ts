@@ -5,7 +5,9 @@
  * - Requests go through `IbSession.request()` (the message budget) with request ids from a range
  *   of the resolver's own, below the session's order ids; every contractDetails of a request is
  *   collected until contractDetailsEnd.
- * - Answers are cached in memory (LRU, `cacheSize` entries, `ttlMs` old at most) and, with a store,
+ * - Answers are cached in memory (LRU, `cacheSize` entries, `ttlMs` old at most; a query naming a
+ *   conId is also answered by any cached answer holding that contract, so an order's query finds
+ *   what market data resolved under a query without it) and, with a store,
  *   persisted in `ib_contracts` (keyed by the canonical query key, JSON answer, fetched_at), which
  *   is reloaded on first use and consulted on a memory miss, so another process or a restart does
  *   not ask TWS again.
@@ -81,6 +83,8 @@ export class ContractResolver {
   private readonly log: Logger;
 
   private readonly cache: LruCache<CacheEntry>;
+  /** conId -> key of a cached answer listing that contract (stale after eviction: checked on use) */
+  private readonly conIdKeys = new Map<number, string>();
   private readonly invalid = new Map<string, InvalidSymbolRecord>();
   private readonly coalesced = new Map<string, Promise<ResolvedContract[]>>();
   private readonly waiting: { start: () => void; fail: (e: Error) => void }[] = [];
@@ -181,6 +185,11 @@ export class ContractResolver {
         if (hit) {
           this.counters.memoryHits++;
           return cloneAll(hit);
+        }
+        const same = this.cachedByConId(query);
+        if (same) {
+          this.counters.memoryHits++;
+          return cloneAll([same]);
         }
       }
       const known = this.knownInvalid(key);
@@ -297,7 +306,7 @@ export class ContractResolver {
       const stored = await this.storeGet(key);
       if (stored) {
         this.counters.storeHits++;
-        this.cache.set(key, stored);
+        this.cacheSet(key, stored);
         return stored.contracts;
       }
     }
@@ -409,6 +418,25 @@ export class ContractResolver {
     return this.cache.get(key, (entry) => this.now() - entry.fetchedAt >= this.ttlMs);
   }
 
+  private cacheSet(key: string, entry: CacheEntry): void {
+    this.cache.set(key, entry);
+    for (const c of entry.contracts) if (c.conId > 0) this.conIdKeys.set(c.conId, key);
+  }
+
+  /** The cached contract a query naming a conId asks for, when its other fields agree with it */
+  private cachedByConId(query: ContractQuery): ResolvedContract | undefined {
+    const conId = query.conId ?? 0;
+    if (!(conId > 0)) return undefined;
+    const key = this.conIdKeys.get(conId);
+    if (key === undefined) return undefined;
+    const c = this.memoryGet(key)?.contracts.find((x) => x.conId === conId);
+    if (c === undefined) {
+      this.conIdKeys.delete(conId);
+      return undefined;
+    }
+    return conIdAnswerFits(c, query) ? c : undefined;
+  }
+
   private knownInvalid(key: string): InvalidSymbolRecord | undefined {
     const r = this.invalid.get(key);
     if (r && this.now() - r.recordedAt < this.invalidTtlMs) return r;
@@ -417,7 +445,7 @@ export class ContractResolver {
 
   private async remember(key: string, contracts: ResolvedContract[]): Promise<void> {
     const fetchedAt = this.now();
-    this.cache.set(key, { contracts, fetchedAt });
+    this.cacheSet(key, { contracts, fetchedAt });
     await this.persisted.saveAnswer(key, contracts, fetchedAt);
   }
 
@@ -453,7 +481,7 @@ export class ContractResolver {
     // oldest first, so the newest end up most recently used
     for (const row of rows.reverse()) {
       const contracts = row.contracts;
-      if (contracts && !this.cache.has(row.key)) this.cache.set(row.key, { contracts, fetchedAt: row.fetchedAt });
+      if (contracts && !this.cache.has(row.key)) this.cacheSet(row.key, { contracts, fetchedAt: row.fetchedAt });
     }
     const invalid = await this.persisted.loadInvalid(this.now() - this.invalidTtlMs);
     for (const r of invalid) {
@@ -478,6 +506,24 @@ export class ContractResolver {
     if (query.conId !== undefined && !(Number.isInteger(query.conId) && query.conId >= 0)) problems.push(`conId must be a non-negative integer, got ${query.conId}`);
     if (problems.length) throw new ConfigError(`contract query ${describeQuery(query)}`, problems);
   }
+}
+
+/**
+ * Whether TWS would answer `query` with `c` (same conId): every field the query names agrees with
+ * the contract, exchange included (an order routed SMART must not get a direct-routed contract).
+ */
+function conIdAnswerFits(c: ResolvedContract, query: ContractQuery): boolean {
+  const norm = (s: string | undefined) => (s ?? '').trim().toUpperCase();
+  const named = (q: string | undefined, value: string) => norm(q) === '' || norm(q) === norm(value);
+  const month = (query.lastTradeDateOrContractMonth ?? '').trim();
+  return (
+    norm(query.secType) === norm(c.secType) &&
+    named(query.symbol, c.symbol) &&
+    named(query.currency, c.currency) &&
+    named(query.exchange, c.exchange) &&
+    named(query.localSymbol, c.localSymbol) &&
+    (month === '' || c.lastTradeDate.startsWith(month) || c.contractMonth === month)
+  );
 }
 
 function toQuery(item: ResolveManyItem): ContractQuery {

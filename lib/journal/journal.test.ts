@@ -22,8 +22,9 @@ afterEach(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
+/** These tests pin the DuckDB-commit path (durable = committed); intent-log.test.ts covers the write-ahead intent log */
 async function open(options: Parameters<typeof Journal.open>[2] = {}, info: JournalRunInfo = RUN): Promise<Journal> {
-  const j = await Journal.open(store, info, options);
+  const j = await Journal.open(store, info, { intentLog: false, ...options });
   journals.push(j);
   return j;
 }

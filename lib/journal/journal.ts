@@ -2,8 +2,10 @@ import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { DuckDBPreparedStatement } from '@duckdb/node-api';
 import { WorkbenchError } from '../core/errors.js';
+import { silentLogger, type Logger } from '../core/logger.js';
 import type { Environment } from '../engine/strategy.js';
 import type { Store } from '../store/store.js';
+import { IntentLog, intentLine, intentLogPath, readIntentLog, removeIntentLog, type IntentLogContents } from './intent-log.js';
 
 /**
  * The run journal: an append-only record, in DuckDB, of everything a live run decides and learns
@@ -13,21 +15,30 @@ import type { Store } from '../store/store.js';
  * (recovery.ts) plus broker reconciliation rebuilds the run with no duplicate and no lost order.
  *
  * Two ways to append:
- * - `appendDurable(kind, fields)` resolves only once the record is committed (DuckDB commit, WAL
- *   written). Use it for anything that must precede an action: `order_intent` before the order is
- *   sent, `decision` before acting on it, `snapshot` before trusting it.
+ * - `appendDurable(kind, fields)` resolves only once the record is durable, together with every
+ *   record appended before it. Use it for anything that must precede an action: `order_intent`
+ *   before the order is sent, `decision` before acting on it, `snapshot` before trusting it.
  * - `append(kind, fields)` returns the record's seq at once and commits it with the next batch:
- *   within `flushMs`, or together with the next durable append (which commits everything before it,
- *   in seq order). Use it from synchronous code (bus handlers) for records whose loss in a crash is
- *   repaired by reconciliation (order events and fills the broker reports again).
+ *   within `flushMs`, or together with the next durable append (which makes everything before it
+ *   durable, in seq order). Use it from synchronous code (bus handlers) for records whose loss in a
+ *   crash is repaired by reconciliation (order events and fills the broker reports again).
  *
- * Group commit: every record appended in the same tick (before the microtask queue drains) goes
- * into one INSERT = one commit; while a commit is in flight, later records queue and go in the next
- * one. A commit costs ~1 ms whatever its size, so batching is what makes many appends cheap.
+ * Durable means, for a journal on a DuckDB FILE, written to its write-ahead intent log
+ * (intent-log.ts: one line per record, write + fdatasync, ~0.15 ms) and inserted into DuckDB
+ * afterwards with the buffered records (within `flushMs`); a DuckDB commit costs milliseconds with a
+ * long tail, too slow to sit between a decision and its order. Whatever the log holds that DuckDB
+ * does not is inserted by `syncIntentLog` before anything reads the run: `resume()` and
+ * `recover()` call it. With `intentLog: false` (and for in-memory stores) durable means committed to
+ * DuckDB, as `flush()` always does.
+ *
+ * Group commit: every durable record appended in the same tick (before the microtask queue drains)
+ * goes into one log write, and every record waiting for DuckDB into one INSERT = one commit; while
+ * a commit is in flight, later records queue and go in the next one.
  *
  * Seq numbers start at 1, increase by one per record and are assigned at append time, so the
- * committed rows of a run are always a contiguous prefix 1..n. A committed seq never repeats:
- * `resume()` continues after max(seq). A buffered record lost in a crash is lost with its seq (the
+ * durable records of a run are always a contiguous prefix 1..n (a log write carries every record
+ * before it that DuckDB does not hold yet). A durable seq never repeats: `resume()` continues after
+ * max(seq) once the log is replayed. A buffered record lost in a crash is lost with its seq (the
  * next process reuses it); nothing may act on a seq before it is durable.
  *
  * The journal writes on its store's one connection: give it a store of its own (the runner keeps the
@@ -145,8 +156,17 @@ export interface JournalSnapshot {
 }
 
 export interface JournalOptions {
-  /** A buffered record is committed at most this many ms after it was appended; default 25 */
+  /** A buffered record is committed at most this many ms after it was appended (or logged); default 25 */
   flushMs?: number;
+  /**
+   * Durable appends go to the write-ahead intent log `<db>.<runId>.intents` (default true for a
+   * store in a file; in-memory stores have none); false: a durable append waits for its DuckDB commit
+   */
+  intentLog?: boolean;
+  /** While the log is this large (DuckDB fell behind), durable appends wait for DuckDB instead; default 64 MiB */
+  maxIntentLogBytes?: number;
+  /** Warnings (a torn intent log line at resume, a log that could not be emptied); default silent */
+  logger?: Logger;
   /** Rows per INSERT (a larger backlog is written as several commits, in seq order); default 1000 */
   maxBatch?: number;
   /** Engine time for records appended without `ts` */
@@ -160,8 +180,10 @@ export interface JournalOptions {
 export interface JournalStats {
   /** Seq of the last record appended (committed or not) */
   lastSeq: number;
-  /** Seq of the last committed record */
+  /** Seq of the last record committed to DuckDB */
   committedSeq: number;
+  /** Seq of the last durable record: committed to DuckDB or written to the intent log */
+  durableSeq: number;
   /** Records appended by this Journal object (not counting earlier processes) */
   appended: number;
   /** INSERT statements committed */
@@ -170,6 +192,25 @@ export interface JournalStats {
   pending: number;
   /** Total ms spent in commits */
   commitMs: number;
+  /** Intent log writes (one write + fdatasync each), their bytes and the ms they took, on this thread */
+  logWrites: number;
+  logBytes: number;
+  logMs: number;
+}
+
+/** What `syncIntentLog` found in a run's intent log */
+export interface IntentLogReplay {
+  /** The log's path (undefined: the store is in memory, there is none) */
+  path: string | undefined;
+  /** The run's journal is open in this process: it committed its log to DuckDB instead (nothing read) */
+  live: boolean;
+  /** Valid records in the log, and how many of them DuckDB did not have (now inserted) */
+  records: number;
+  inserted: number;
+  /** The log's first record DuckDB lacked does not follow DuckDB's last seq (records are missing between) */
+  gap: boolean;
+  /** A torn last line (a crash cut the write; it was never reported durable) or damage: lines from there ignored */
+  problem?: IntentLogContents['problem'];
 }
 
 interface Waiter {
@@ -197,11 +238,24 @@ export function journalRecordColumns(payload = 'payload'): string {
   decision_id, client_order_id, broker_order_id, instrument, ${payload} AS payload`;
 }
 
+/** Journals of this process with an open intent log, by log path: `syncIntentLog` must not replay under them */
+const LIVE_LOGS = new Map<string, Journal>();
+
 export class Journal {
   private lastSeq: number;
   private committedSeq: number;
+  /** Last seq written to the intent log and synced (durable) */
+  private loggedSeq: number;
+  /** Last seq written to the intent log (its fdatasync may still be in flight) */
+  private writtenSeq: number;
+  /** The intent log's fdatasync in flight */
+  private syncing: Promise<void> | undefined;
   private pending: PendingRow[] = [];
+  /** Records neither logged nor committed yet, in seq order (only with an intent log) */
+  private unlogged: PendingRow[] = [];
   private waiters: Waiter[] = [];
+  private logWaiters: Waiter[] = [];
+  private logQueued = false;
   /** A commit loop is running */
   private writing = false;
   /** The loop commits until this seq (raised by durable appends, flush, the timer, a full batch) */
@@ -215,9 +269,14 @@ export class Journal {
   private readonly clock: (() => number) | undefined;
   private readonly wallClock: () => number;
   private readonly onError: ((error: JournalError) => void) | undefined;
+  private readonly maxLogBytes: number;
+  private readonly log: Logger;
   private appendedCount = 0;
   private commitCount = 0;
   private commitMs = 0;
+  private logWrites = 0;
+  private logBytes = 0;
+  private logMs = 0;
 
   private constructor(
     private readonly store: Store,
@@ -225,10 +284,16 @@ export class Journal {
     private info: JournalRun,
     lastSeq: number,
     options: JournalOptions,
+    private readonly intents: IntentLog | undefined,
   ) {
     this.lastSeq = lastSeq;
     this.committedSeq = lastSeq;
+    this.loggedSeq = lastSeq;
+    this.writtenSeq = lastSeq;
     this.commitTarget = lastSeq;
+    this.maxLogBytes = options.maxIntentLogBytes ?? 64 * 1024 * 1024;
+    this.log = (options.logger ?? silentLogger).child({ component: 'journal', runId: info.runId });
+    if (intents !== undefined) LIVE_LOGS.set(intents.path, this);
     this.flushMs = options.flushMs ?? 25;
     this.maxBatch = Math.max(1, Math.floor(options.maxBatch ?? 1000));
     this.clock = options.clock;
@@ -263,17 +328,31 @@ export class Journal {
         [runId, Math.round(wall * 1000), run.mode, run.strategy, run.strategyVersion, run.configHash, run.host, run.pid],
       ),
     );
-    return new Journal(store, await prepareInsert(store), run, 0, options);
+    const insert = await prepareInsert(store);
+    let intents: IntentLog | undefined;
+    if (usesIntentLog(store, options)) {
+      const path = intentLogPath(store.path, runId);
+      // the run is new to this database: a log under its name belongs to another database file
+      const stale = readIntentLog(path);
+      if (stale.bytes > 0) (options.logger ?? silentLogger).warn('journal: discarding an intent log of a run this database does not know', { path, records: stale.records.length });
+      intents = createLog(path);
+    }
+    return new Journal(store, insert, run, 0, options, intents);
   }
 
   /**
-   * Continues a run after a restart (crash or clean close): seq continues after the last committed
-   * record, `journal_runs` gets this process's host/pid and restarts + 1 (ended_at cleared), and a
-   * durable `note` {event: 'restart'} marks the restart in the journal.
+   * Continues a run after a restart (crash or clean close): the run's intent log is replayed into
+   * DuckDB (`syncIntentLog`), seq continues after the last durable record, `journal_runs` gets this
+   * process's host/pid and restarts + 1 (ended_at cleared), and a `note` {event: 'restart'},
+   * committed to DuckDB before this resolves, marks the restart in the journal. A journal of the same
+   * run still open in this process is taken over: it is treated as crashed and refuses every append.
    */
   static async resume(store: Store, runId: string, options: JournalOptions & { host?: string; pid?: number } = {}): Promise<Journal> {
     const previous = await Journal.find(store, runId);
     if (previous === undefined) throw new JournalError('JOURNAL_NOT_FOUND', `no journal run '${runId}' to resume`);
+    const path = store.path === ':memory:' ? undefined : intentLogPath(store.path, runId);
+    if (path !== undefined) LIVE_LOGS.get(path)?.supersede();
+    const replay = await syncIntentLog(store, runId, { logger: options.logger });
     const rows = await store.all<{ s: number | null }>('SELECT max(seq) AS s FROM journal WHERE run_id = $1', [runId]);
     const lastSeq = rows[0]?.s ?? 0;
     const host = options.host ?? hostname();
@@ -282,8 +361,9 @@ export class Journal {
       store.run('UPDATE journal_runs SET restarts = restarts + 1, host = $2, pid = $3, ended_at = NULL, end_reason = NULL WHERE run_id = $1', [runId, host, pid]),
     );
     const run: JournalRun = { ...previous, host, pid, restarts: previous.restarts + 1, endedAt: null, endReason: null };
-    const journal = new Journal(store, await prepareInsert(store), run, lastSeq, options);
-    await journal.appendDurable('note', {
+    const insert = await prepareInsert(store);
+    const journal = new Journal(store, insert, run, lastSeq, options, path !== undefined && usesIntentLog(store, options) ? createLog(path) : undefined);
+    journal.append('note', {
       payload: {
         event: 'restart',
         restarts: run.restarts,
@@ -291,8 +371,11 @@ export class Journal {
         pid,
         lastSeq,
         previousEnd: previous.endedAt === null ? 'crash or still running' : previous.endReason,
+        ...(replay.records > 0 || replay.problem ? { intentLog: { records: replay.records, inserted: replay.inserted, gap: replay.gap, problem: replay.problem } } : {}),
       },
     });
+    // once per process: readers of the database see the restart at once
+    await journal.flush();
     return journal;
   }
 
@@ -329,10 +412,14 @@ export class Journal {
     return {
       lastSeq: this.lastSeq,
       committedSeq: this.committedSeq,
+      durableSeq: Math.max(this.committedSeq, this.loggedSeq),
       appended: this.appendedCount,
       commits: this.commitCount,
       pending: this.pending.length,
       commitMs: this.commitMs,
+      logWrites: this.logWrites,
+      logBytes: this.logBytes,
+      logMs: this.logMs,
     };
   }
 
@@ -349,8 +436,9 @@ export class Journal {
   }
 
   /**
-   * Appends a record and resolves with its seq once it is committed, together with every record
-   * appended before it. Records appended in the same tick share one commit.
+   * Appends a record and resolves with its seq once it is durable (in the intent log, or committed
+   * to DuckDB without one), together with every record appended before it. Records appended in the
+   * same tick share one log write (or one commit).
    */
   appendDurable(kind: JournalKind, fields: JournalFields = {}): Promise<number> {
     let seq: number;
@@ -359,7 +447,9 @@ export class Journal {
     } catch (e) {
       return Promise.reject(e);
     }
-    return this.waitFor(seq).then(() => seq);
+    const intents = this.intents;
+    if (intents === undefined || !intents.isOpen || intents.bytes >= this.maxLogBytes) return this.waitFor(seq).then(() => seq);
+    return this.waitForLog(seq).then(() => seq);
   }
 
   /** A durable `snapshot` record (see JournalSnapshot for the shape recovery reads) */
@@ -367,21 +457,30 @@ export class Journal {
     return this.appendDurable('snapshot', { ts, payload: state });
   }
 
-  /** Resolves once every record appended so far is committed */
+  /** Resolves once every record appended so far is committed to DuckDB */
   flush(): Promise<void> {
     if (this.failure !== undefined) return Promise.reject(this.failure);
     return this.waitFor(this.lastSeq);
   }
 
   /**
-   * Commits what is pending and records the end of the run (`ended_at`, `end_reason`). Idempotent.
-   * Rejects with the write failure if the journal failed (records were lost).
+   * Commits what is pending and records the end of the run (`ended_at`, `end_reason`); the intent
+   * log, all in DuckDB, is deleted. Idempotent. Rejects with the write failure if the journal failed
+   * (records were lost; its intent log is kept for the next `resume`).
    */
   async close(reason = 'closed'): Promise<void> {
     if (this.closed) return;
     // refuse new records first, then commit everything appended before the close
     this.closed = true;
-    await this.flush();
+    try {
+      await this.flush();
+    } catch (e) {
+      await this.syncing;
+      this.releaseLog(false);
+      throw e;
+    }
+    await this.syncing;
+    this.releaseLog(true);
     const ended = this.wallClock();
     await writeQuery(this.store, () =>
       this.store.run('UPDATE journal_runs SET ended_at = make_timestamp(CAST($2 AS BIGINT)), end_reason = $3 WHERE run_id = $1', [this.info.runId, Math.round(ended * 1000), reason]),
@@ -402,7 +501,9 @@ export class Journal {
     if (this.closed) throw new JournalError('JOURNAL_CLOSED', `journal '${this.info.runId}' is closed`);
     const json = this.serialize(kind, fields, this.lastSeq + 1);
     const seq = ++this.lastSeq;
-    this.pending.push({ seq, json });
+    const row = { seq, json };
+    this.pending.push(row);
+    if (this.intents !== undefined) this.unlogged.push(row);
     this.appendedCount++;
     return seq;
   }
@@ -440,6 +541,99 @@ export class Journal {
         });
       }
     });
+  }
+
+  private waitForLog(seq: number): Promise<void> {
+    if (this.failure !== undefined) return Promise.reject(this.failure);
+    if (seq <= this.loggedSeq || seq <= this.committedSeq) return Promise.resolve();
+    return new Promise<void>((resolve, reject) => {
+      this.logWaiters.push({ seq, resolve, reject });
+      // same-tick durable appends share one write + fdatasync
+      if (!this.logQueued) {
+        this.logQueued = true;
+        queueMicrotask(() => {
+          this.logQueued = false;
+          this.writeLog();
+        });
+      }
+    });
+  }
+
+  /**
+   * Writes every record DuckDB does not hold yet to the intent log and starts its fdatasync on the
+   * thread pool; when that returns, the waiters it covers are released and the records that queued
+   * meanwhile go in the next write (one fdatasync in flight at a time: group commit). The main
+   * thread never waits for the disk: under load an fdatasync takes milliseconds, and bars and the
+   * orders already durable keep moving meanwhile.
+   */
+  private writeLog(): void {
+    if (this.failure !== undefined || this.syncing !== undefined || this.logWaiters.length === 0) return;
+    const intents = this.intents;
+    if (intents === undefined || !intents.isOpen) {
+      // closed or superseded in between: DuckDB's commit decides
+      for (const w of this.logWaiters.splice(0)) this.waitFor(w.seq).then(w.resolve, w.reject);
+      return;
+    }
+    this.dropCommitted();
+    if (this.unlogged.length === 0) return this.releaseLogWaiters();
+    const started = performance.now();
+    const first = this.unlogged[0]!.seq;
+    const last = this.unlogged[this.unlogged.length - 1]!.seq;
+    let lines = '';
+    for (const r of this.unlogged) lines += intentLine(r.json);
+    const failed = (e: unknown) => this.fail(new JournalError('JOURNAL_WRITE', `journal '${this.info.runId}': intent log write of seq ${first}..${last} failed: ${(e as Error).message}`, { cause: e }));
+    let bytes: number;
+    try {
+      bytes = intents.write(lines);
+    } catch (e) {
+      return failed(e);
+    }
+    this.writtenSeq = last;
+    this.unlogged = [];
+    this.syncing = new Promise<void>((resolve) => {
+      intents.sync((error) => {
+        this.syncing = undefined;
+        resolve();
+        if (this.failure !== undefined) return;
+        if (error) return failed(error);
+        this.loggedSeq = last;
+        this.logWrites++;
+        this.logBytes += bytes;
+        this.logMs += performance.now() - started;
+        this.releaseLogWaiters();
+        // DuckDB follows, batched with the buffered records
+        this.armTimer();
+        if (this.logWaiters.length > 0) this.writeLog();
+        else this.dropCommitted();
+      });
+    });
+  }
+
+  private releaseLogWaiters(): void {
+    if (this.logWaiters.length === 0) return;
+    const durable = Math.max(this.loggedSeq, this.committedSeq);
+    const waiting = this.logWaiters;
+    this.logWaiters = [];
+    for (const w of waiting) {
+      if (w.seq <= durable) w.resolve();
+      else this.logWaiters.push(w);
+    }
+  }
+
+  /** Forgets unlogged records DuckDB has committed; empties the log once DuckDB holds all of it */
+  private dropCommitted(): void {
+    let k = 0;
+    while (k < this.unlogged.length && this.unlogged[k]!.seq <= this.committedSeq) k++;
+    if (k > 0) this.unlogged.splice(0, k);
+    const intents = this.intents;
+    if (intents !== undefined && intents.isOpen && this.syncing === undefined && intents.bytes > 0 && this.committedSeq >= this.writtenSeq) {
+      try {
+        intents.truncate();
+      } catch (e) {
+        // harmless: replay skips what DuckDB has; the log only grows until a truncate works
+        this.log.warn('journal: cannot empty the intent log', { path: intents.path, error: (e as Error).message });
+      }
+    }
   }
 
   private requestCommit(): void {
@@ -482,6 +676,11 @@ export class Journal {
         this.commitMs += performance.now() - started;
         this.commitCount++;
         this.committedSeq = last;
+        if (this.intents !== undefined) {
+          this.dropCommitted();
+          // committed before their log write came back: durable already
+          this.releaseLogWaiters();
+        }
         this.release();
       }
     } finally {
@@ -502,15 +701,94 @@ export class Journal {
   }
 
   private fail(error: JournalError): void {
-    this.failure = error;
-    this.pending = [];
-    if (this.timer !== undefined) clearTimeout(this.timer);
-    this.timer = undefined;
-    const waiters = this.waiters;
-    this.waiters = [];
-    for (const w of waiters) w.reject(error);
+    this.stop(error);
     this.onError?.(error);
   }
+
+  /** Refuses every later append and rejects every waiter; the intent log stays on disk */
+  private stop(error: JournalError): void {
+    this.failure = error;
+    this.pending = [];
+    this.unlogged = [];
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timer = undefined;
+    const waiters = [...this.waiters, ...this.logWaiters];
+    this.waiters = [];
+    this.logWaiters = [];
+    for (const w of waiters) w.reject(error);
+  }
+
+  /** A resume of this run in this process takes over: this journal behaves as if its process died */
+  private supersede(): void {
+    if (this.failure === undefined) this.stop(new JournalError('JOURNAL_CLOSED', `journal '${this.info.runId}' was taken over by a resume of the run`));
+    this.closed = true;
+    this.releaseLog(false);
+  }
+
+  private releaseLog(remove: boolean): void {
+    const intents = this.intents;
+    if (intents === undefined) return;
+    if (LIVE_LOGS.get(intents.path) === this) LIVE_LOGS.delete(intents.path);
+    try {
+      intents.close(remove);
+    } catch (e) {
+      this.log.warn('journal: cannot close the intent log', { path: intents.path, error: (e as Error).message });
+    }
+  }
+}
+
+/**
+ * Makes DuckDB hold every durable record of a run: the records of its intent log that DuckDB lacks
+ * (a crash came before their batched insert) are inserted, in seq order, then the log is deleted. A
+ * torn last line (the crash cut the write; never reported durable) is ignored with a warning. When
+ * the run's journal is open in this process, its own pending records are committed instead
+ * (`flush`). `resume()` calls this first; call it before reading a run another process wrote.
+ */
+export async function syncIntentLog(store: Store, runId: string, options: { logger?: Logger } = {}): Promise<IntentLogReplay> {
+  if (store.path === ':memory:') return { path: undefined, live: false, records: 0, inserted: 0, gap: false };
+  const path = intentLogPath(store.path, runId);
+  const live = LIVE_LOGS.get(path);
+  if (live !== undefined && live.error === undefined) {
+    await live.flush();
+    return { path, live: true, records: 0, inserted: 0, gap: false };
+  }
+  const log = options.logger ?? silentLogger;
+  let contents: IntentLogContents;
+  try {
+    contents = readIntentLog(path);
+  } catch (e) {
+    throw new JournalError('JOURNAL_WRITE', `journal '${runId}': cannot read the intent log ${path}: ${(e as Error).message}`, { cause: e });
+  }
+  const { records, problem } = contents;
+  if (problem !== undefined) {
+    const what = problem.torn ? 'a torn last line (a write cut by a crash) ignored' : `damaged at line ${problem.line}: ${problem.ignoredLines} lines from there ignored`;
+    log.warn(`journal: intent log ${what}`, { path, runId, ...problem });
+  }
+  let inserted = 0;
+  let gap = false;
+  if (records.length > 0) {
+    const have = await store.all<{ seq: number }>('SELECT seq FROM journal WHERE run_id = $1 AND seq >= $2', [runId, records[0]!.seq]);
+    const present = new Set(have.map((r) => Number(r.seq)));
+    const missing = records.filter((r) => !present.has(r.seq));
+    if (missing.length > 0) {
+      const max = await store.all<{ s: number | null }>('SELECT max(seq) AS s FROM journal WHERE run_id = $1 AND seq < $2', [runId, missing[0]!.seq]);
+      gap = missing[0]!.seq !== Number(max[0]?.s ?? 0) + 1;
+      if (gap) log.warn('journal: the intent log does not continue the database (records are missing before it)', { path, runId, firstMissing: missing[0]!.seq, before: max[0]?.s ?? 0 });
+      for (let i = 0; i < missing.length; i += 1000) {
+        const batch = missing.slice(i, i + 1000);
+        await writeQuery(store, () => store.run(INSERT_SQL, [runId, `[${batch.map((r) => r.json).join(',')}]`]));
+      }
+      inserted = missing.length;
+      log.info('journal: intent log replayed', { path, runId, records: records.length, inserted });
+    }
+  }
+  // DuckDB holds everything the log held (each INSERT is committed when it returns)
+  try {
+    removeIntentLog(path);
+  } catch (e) {
+    log.warn('journal: cannot delete the replayed intent log', { path, error: (e as Error).message });
+  }
+  return { path, live: false, records: records.length, inserted, gap, ...(problem ? { problem } : {}) };
 }
 
 /** Records of a run in seq order (all, or from `fromSeq`, or of some kinds) */
@@ -567,6 +845,18 @@ function nonEmpty(v: unknown): v is string {
 
 function str(v: string | null | undefined): string {
   return v === undefined || v === null ? 'null' : JSON.stringify(v);
+}
+
+function usesIntentLog(store: Store, options: JournalOptions): boolean {
+  return options.intentLog !== false && store.path !== ':memory:';
+}
+
+function createLog(path: string): IntentLog {
+  try {
+    return IntentLog.create(path);
+  } catch (e) {
+    throw new JournalError('JOURNAL_WRITE', `cannot create the journal's intent log ${path}: ${(e as Error).message}`, { cause: e });
+  }
 }
 
 async function prepareInsert(store: Store): Promise<DuckDBPreparedStatement> {

@@ -1,7 +1,7 @@
 import { TERMINAL_STATUSES } from '../model/order-state.js';
 import type { OrderSide } from '../model/orders.js';
 import type { Store } from '../store/store.js';
-import { Journal, JournalError, journalRecordColumns, toRecord, type JournalRecord, type JournalRun, type JournalSnapshot } from './journal.js';
+import { Journal, JournalError, journalRecordColumns, syncIntentLog, toRecord, type JournalRecord, type JournalRun, type JournalSnapshot } from './journal.js';
 
 /**
  * What a restart learns from the journal of a run, before it asks the broker anything.
@@ -149,6 +149,7 @@ const EPS = 1e-9;
 export async function recover(store: Store, runId: string): Promise<Recovery> {
   const run = await Journal.find(store, runId);
   if (run === undefined) throw new JournalError('JOURNAL_NOT_FOUND', `no journal run '${runId}'`);
+  await syncIntentLog(store, runId); // durable records still only in the intent log (a crash before their insert)
   // payloads recovery never reads stay in the database: decisions, notes, alerts, older snapshots
   const rows = await store.all<Record<string, unknown>>(
     `WITH last_snapshot AS (SELECT coalesce(max(seq), 0) AS s FROM journal WHERE run_id = $1 AND kind = 'snapshot')

@@ -351,4 +351,30 @@ CREATE TABLE journal (
 );
 `,
   },
+  {
+    version: 7,
+    name: 'strategy promotions',
+    sql: `
+-- Every promotion attempt that got as far as its gates (lib/promotion/promote.ts): 'promoted' ones
+-- carry the full release record (the same JSON as the annotated tag strategy/<name>/v<version> and
+-- strategies/<name>/releases/<version>.json); 'refused' ones the statistics and the gates that failed.
+CREATE SEQUENCE strategy_promotion_id_seq START 1;
+CREATE TABLE strategy_promotions (
+  promotion_id       INTEGER PRIMARY KEY,
+  created_at         TIMESTAMP NOT NULL DEFAULT current_timestamp,
+  strategy           VARCHAR NOT NULL,
+  version            VARCHAR NOT NULL,
+  status             VARCHAR NOT NULL CHECK (status IN ('promoted', 'refused')),
+  tag                VARCHAR,
+  git_commit         VARCHAR NOT NULL,
+  content_hash       VARCHAR NOT NULL,
+  data_hash          VARCHAR NOT NULL,
+  backtest_run_id    INTEGER,
+  walkforward_run_id INTEGER,
+  statistics         JSON NOT NULL,
+  gates              JSON NOT NULL,
+  record             JSON
+);
+`,
+  },
 ];

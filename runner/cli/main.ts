@@ -6,7 +6,9 @@ import { registerCalendarCommands } from './commands/calendar.js';
 import { registerDataCommands } from './commands/data.js';
 import { registerFeatureCommands } from './commands/features.js';
 import { registerGatewaySimCommand } from './commands/gateway-sim.js';
+import { registerPromoteCommand } from './commands/promote.js';
 import { registerRunCommand } from './commands/run.js';
+import { registerStrategiesCommands } from './commands/strategies.js';
 import { registerWalkForwardCommand } from './commands/walkforward.js';
 import { EXIT, EXIT_HELP } from './exit-codes.js';
 import { DB_HELP } from './store-option.js';
@@ -26,6 +28,8 @@ export function buildProgram(): Command {
   registerFeatureCommands(program);
   registerGatewaySimCommand(program);
   registerRunCommand(program);
+  registerPromoteCommand(program);
+  registerStrategiesCommands(program);
   return program;
 }
 

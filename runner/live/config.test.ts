@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { ConfigError } from '../../lib/core/errors.js';
-import { loadRunnerConfig, parseRunnerConfig, resolveTradingParams, toRiskLimits, validateRunnerConfig, type RunnerConfig } from './config.js';
+import { loadRunnerConfig, loadTradingRules, parseRunnerConfig, resolveTradingParams, toRiskLimits, tradingRules, validateRunnerConfig, type RunnerConfig } from './config.js';
+import { resolveTradingParams as resolveRuleParams } from '../../lib/trading/trading-params.js';
 
 type Raw = Record<string, any>;
 
@@ -392,6 +393,36 @@ describe('trading', () => {
     expect(resolveTradingParams(c, 'SPY')).toEqual({ unitSize: 100, maxPosition: 200, tradeThreshold: 0, stopLossPct: 1, stop: 'static', spread: 'offset', offsetTicks: 2, invertSignals: false });
     expect(resolveTradingParams(c, 'QQQ')).toEqual({ unitSize: 50, maxPosition: 200, tradeThreshold: 0, stopLossPct: 1, stop: 'trailing', spread: 'best', offsetTicks: 2, invertSignals: true });
     expect(() => resolveTradingParams(c, 'TSLA')).toThrow("'TSLA' is not in universe.symbols (SPY, QQQ)");
+  });
+});
+
+describe('trading rules for backtests (monger backtest --trading)', () => {
+  it('the config section is the lib TradingRules the kernel takes: the same merge', () => {
+    const c = load(base());
+    expect(resolveRuleParams(tradingRules(c), 'QQQ')).toEqual(resolveTradingParams(c, 'QQQ'));
+  });
+
+  it('reads the trading section of a runner config, or a file of defaults and symbols', () => {
+    const fromRunner = loadTradingRules('runner/examples/replay.yaml');
+    expect(fromRunner).toEqual({ defaults: { unitSize: 100, maxPosition: 100, spread: 'best' }, symbols: {} });
+    const path = file('rules.yaml', stringify({ defaults: { stopLossPct: 1, stop: 'trailing' }, symbols: { SPY: { maxHoldMinutes: 30 } } }));
+    expect(loadTradingRules(path)).toEqual({ defaults: { stopLossPct: 1, stop: 'trailing' }, symbols: { SPY: { maxHoldMinutes: 30 } } });
+  });
+
+  it('lists every problem by path, naming the file', () => {
+    const path = file('bad-rules.yaml', stringify({ defaults: { stopLossPct: 150, sprd: 'mid' }, symbols: { SPY: { unitSize: 10, maxPosition: 5 } } }));
+    expect(() => loadTradingRules(path)).toThrow(ConfigError);
+    try {
+      loadTradingRules(path);
+    } catch (e) {
+      expect((e as ConfigError).problems).toEqual([
+        'trading.defaults.stopLossPct: expected a percentage above 0 and below 100, got 150',
+        'trading.defaults.sprd: unknown setting; expected one of unitSize, maxPosition, tradeThreshold, maxHoldMinutes, takeProfitPct, stopLossPct, stop, spread, offsetTicks, invertSignals',
+      ]);
+    }
+    const crossed = file('crossed-rules.yaml', stringify({ symbols: { SPY: { unitSize: 10, maxPosition: 5, stop: 'trailing' } } }));
+    expect(() => loadTradingRules(crossed)).toThrow(/trading\.symbols\.SPY\.maxPosition: 5 is below unitSize 10 for SPY[\s\S]*trading\.symbols\.SPY\.stopLossPct: required with stop: trailing/);
+    expect(() => loadTradingRules(join(dir, 'none.yaml'))).toThrow(/none\.yaml: invalid configuration\n {2}- cannot read trading rules: ENOENT/);
   });
 });
 

@@ -32,6 +32,11 @@
  * Reconciliation (reconcile.ts): open orders, executions since the last seen execution (minus a
  * margin) and positions; missed fills applied once, order states corrected from IB's, external
  * orders and positions reported; every mismatch alerted through `onAlert`.
+ *
+ * Restart (`recover`, before `start`): the orders an earlier process of the run sent or was about to
+ * send, adopted by the engine from the journal, are tracked unbound; the first reconciliation looks
+ * each up by orderRef and binds it to IB's order (its fills since replayed once) or ends it as not
+ * found, never sending it again (recovered-orders.ts).
  */
 import type { IBApi } from '@stoqey/ib';
 import { ConfigError } from '../../lib/core/errors.js';
@@ -43,6 +48,7 @@ import { realScheduler, type IbConnection, type IbSession, type SessionScheduler
 import type { SessionTransition } from '../../lib/ib/session-state.js';
 import type { ExecutionReport } from '../../lib/model/order-events.js';
 import type { Order, OrderChanges } from '../../lib/model/orders.js';
+import type { RecoveredOrderOutcome } from './recovered-orders.js';
 import { BrokerOrders } from './broker-orders.js';
 import { IbExecutionError, SnapshotCollector } from './broker-snapshot.js';
 import type { AlertKind, AlertLevel, ExecutionAlert, ReconcileCause, ReconcileReport } from './execution-types.js';
@@ -71,8 +77,10 @@ export interface IbExecutionClientOptions {
   onAlert?: (alert: ExecutionAlert) => void;
   /** Every completed reconciliation (the ones after reconnects included) */
   onReconcile?: (report: ReconcileReport) => void;
-  /** Positions we expect IB to hold, per instrument key (default: the net of the fills this client reported) */
+  /** Positions we expect IB to hold, per instrument key (default: `positionsBefore` plus the net of the fills this client reported) */
   expectedPositions?: () => ReadonlyMap<string, number>;
+  /** Positions held before this process's fills (a resumed run's, from its journal); default none */
+  positionsBefore?: ReadonlyMap<string, number>;
   /** Longest wait of a fill for its commission report (default 2000 ms) */
   commissionWaitMs?: number;
   /** Longest wait of a cancel for fills IB counted but did not send (default 5000 ms) */
@@ -98,6 +106,15 @@ export interface IbExecutionClientOptions {
 }
 
 const noop = () => undefined;
+
+/** An order of an earlier process of the run, as the engine adopted it (see `IbExecutionClient.recover`) */
+export interface RecoveredOrderInput {
+  order: Readonly<Order>;
+  /** The orderRef it was (or was to be) sent with */
+  orderRef: string;
+  /** Executions the journal already applied to it */
+  knownExecutions: readonly string[];
+}
 
 export class IbExecutionClient implements ExecutionClient {
   readonly name = 'ib';
@@ -126,6 +143,7 @@ export class IbExecutionClient implements ExecutionClient {
   private nextReqId: number;
   private retryTimer: unknown;
   private missingTimer: unknown;
+  private recoveredWaiters: ((outcomes: RecoveredOrderOutcome[]) => void)[] = [];
 
   constructor(private readonly options: IbExecutionClientOptions) {
     const problems: string[] = [];
@@ -195,10 +213,24 @@ export class IbExecutionClient implements ExecutionClient {
     return run;
   }
 
+  /**
+   * Before start(), for a resumed run: tracks the engine's adopted orders unbound. The first
+   * successful reconciliation looks each one up at IB by its orderRef and binds it (IB's state and
+   * the fills the journal lacks follow as reports) or ends it, never sending it again; the promise
+   * resolves with what became of each (and with [] if the client closes first).
+   */
+  recover(orders: readonly RecoveredOrderInput[]): Promise<RecoveredOrderOutcome[]> {
+    if (this.starting !== undefined) return Promise.reject(new ConfigError('ib execution client', ['recover() must come before start()']));
+    for (const r of orders) this.tracker.addRecovered(r.order, r.orderRef, r.knownExecutions);
+    if (orders.length === 0) return Promise.resolve([]);
+    return new Promise((resolve) => this.recoveredWaiters.push(resolve));
+  }
+
   /** Stops listening; queued orders are dropped (no report), timers cancelled. */
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    for (const w of this.recoveredWaiters.splice(0)) w([]);
     for (const u of this.unsubscribe.splice(0)) u();
     for (const detach of this.detach.values()) detach();
     this.detach.clear();
@@ -297,6 +329,7 @@ export class IbExecutionClient implements ExecutionClient {
       const applied = applySnapshot(this.reconcileContext(), snapshot);
       const report = buildReport(cause, this.now(), applied, this.tracker.stopRecording(), snapshot);
       if (this.session.api === api) this.reconciledApi = api;
+      if (applied.recovered.length > 0) for (const w of this.recoveredWaiters.splice(0)) w(applied.recovered);
       this.alertReport(report);
       try {
         this.options.onReconcile?.(report);
@@ -339,9 +372,18 @@ export class IbExecutionClient implements ExecutionClient {
         return p !== undefined && this.options.versions[p.strategy] === p.version;
       },
       instrumentOf: (c) => this.sender.instrumentOf(c),
-      expectedPositions: this.options.expectedPositions ?? (() => this.tracker.netPositions()),
+      expectedPositions: this.options.expectedPositions ?? (() => this.expectedPositions()),
       account: this.options.account,
+      alert: (level, kind, message, extra) => this.alert(level, kind, message, extra),
     };
+  }
+
+  private expectedPositions(): ReadonlyMap<string, number> {
+    const before = this.options.positionsBefore;
+    if (before === undefined || before.size === 0) return this.tracker.netPositions();
+    const out = new Map(before);
+    for (const [k, q] of this.tracker.netPositions()) out.set(k, (out.get(k) ?? 0) + q);
+    return out;
   }
 
   private executionFilter(): { acctCode?: string; time?: string } {

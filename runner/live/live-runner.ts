@@ -7,8 +7,16 @@
  *   execution client (reconciliation) → kernel + supervisor + journal observer → health → run.
  * Every new order is journaled durably (`order_intent`) before it is sent; fills, order events and
  * snapshots are journaled by the observer; halts, alerts and reconciliations as they happen.
+ *
+ * Restart. The journal run to continue is chosen by run-resume.ts (an unfinished run of the same
+ * strategy, mode and config is resumed; `--resume` / `--new-run` override). A resumed run recovers
+ * before the strategy sees any data (resume-run.ts): strategy state from the last snapshot, orders
+ * the journal left unconfirmed or open adopted and looked up at IB by orderRef (never sent again),
+ * positions and cash from IB. Each process gets its own client order id prefix, so a new decision
+ * never reuses an orderRef IB already has.
  */
 import { createHash } from 'node:crypto';
+import { ConfigError } from '../../lib/core/errors.js';
 import type { Logger } from '../../lib/core/logger.js';
 import type { Clock } from '../../lib/engine/clock.js';
 import { WallClock } from '../../lib/engine/clock.js';
@@ -19,16 +27,26 @@ import { IbSession } from '../../lib/ib/ib-session.js';
 import { importFiles } from '../../lib/ingest/import-files.js';
 import { Journal } from '../../lib/journal/journal.js';
 import { JournalObserver } from '../../lib/journal/journal-observer.js';
+import { PromotionError } from '../../lib/promotion/errors.js';
+import type { StrategyProvenance } from '../../lib/promotion/load-strategy.js';
+import { recover, type Recovery } from '../../lib/journal/recovery.js';
 import { Store } from '../../lib/store/store.js';
+import { TRADING_RULES_ID, TRADING_RULES_VERSION } from '../../lib/trading/trading-desk.js';
+import type { StrategyDefinition } from '../../lib/engine/strategy.js';
 import { STRATEGIES } from '../../strategies/index.js';
 import { simFeatures } from '../tws-sim/features.js';
 import { TwsSimulator } from '../tws-sim/server.js';
 import { replayClock } from '../tws-sim/sim-clock.js';
-import type { SimFeature } from '../tws-sim/types.js';
-import type { RunnerConfig } from './config.js';
+import type { SimClock, SimFeature } from '../tws-sim/types.js';
+import { currentTimeSamples } from './broker-queries.js';
+import { startingCash } from './account-summary.js';
+import { tradingRules, type RunnerConfig } from './config.js';
 import { HealthMonitor } from './health.js';
 import { IbExecutionClient } from './ib-execution-client.js';
 import { IbMarketData, universeInstruments } from './ib-market-data.js';
+import { estimateReplayClock } from './replay-clock-sync.js';
+import { completeResume, positionsBefore, prepareResume, type PreparedResume, type ResumeSummary } from './resume-run.js';
+import { chooseRun, clientOrderIdPrefix } from './run-resume.js';
 import { riskLimitsFromConfig, SUPERVISOR_ID, SUPERVISOR_VERSION, supervisorOptionsFromConfig, TradingSupervisor } from './supervisor.js';
 
 export interface RunnerOptions {
@@ -37,12 +55,39 @@ export interface RunnerOptions {
   durationMs?: number;
   /** Aborting stops the run gracefully (SIGINT/SIGTERM in the CLI) */
   signal?: AbortSignal;
-  /** Starting cash of the engine's portfolio (default 1,000,000: the simulator's paper account) */
+  /** Starting cash of the engine's portfolio (default: the broker's NetLiquidation, else TotalCashValue, else 1,000,000 with a warning) */
   startingCash?: number;
   /** Called once the simulator of a replay is up, with its features (tests inspect its account) */
   onSimulator?: (sim: TwsSimulator, features: readonly SimFeature[]) => void;
   /** Builds the replay simulator's features on its store instead of `simFeatures(store)` (tests wire fault injection here) */
   simulatorFeatures?: (store: Store) => SimFeature[];
+  /** Runs this strategy instead of STRATEGIES[config.strategy.name] (a promoted version; `monger parity`) */
+  strategy?: StrategyDefinition;
+  /**
+   * Where `strategy` came from (lib/promotion loadStrategy): its version (X.Y.Z, or X.Y.Z-dev for
+   * working-tree code) goes into every order reference and the journal. Live mode requires a
+   * promoted release (source `tag`) and refuses anything else before opening anything.
+   */
+  provenance?: StrategyProvenance;
+  /**
+   * Replay only: who moves time (runner/parity/lock-step.ts). Its clock replaces the accelerated
+   * replay clock, its scheduler the live feed's timers, and it gets the composed parts before the run.
+   */
+  replayDriver?: {
+    readonly clock: SimClock;
+    readonly scheduler: Scheduler;
+    attach(parts: { kernel: Kernel; feed: LiveFeed; execution: IbExecutionClient }): void;
+  };
+  /** `--resume <runId>`: continue this journal run */
+  resume?: string;
+  /** `--new-run`: never continue an unfinished run */
+  newRun?: boolean;
+  /**
+   * Test-only crash injection (the CLI passes $MONGER_TEST_FAULT; inert when unset):
+   * `kill-after-first-intent` SIGKILLs this process once the first order intent is durable, before
+   * the order is written to the socket.
+   */
+  testFault?: string;
 }
 
 /** The JSON summary the CLI prints as its last line. */
@@ -51,6 +96,8 @@ export interface RunSummary {
   strategy: string;
   version: string;
   journal: { path: string; runId: string };
+  /** Set when this process resumed an unfinished run */
+  resumed?: ResumeSummary;
   orders: { total: number; filled: number; cancelled: number; rejected: number; working: number };
   fills: number;
   positions: Record<string, number>;
@@ -75,7 +122,11 @@ function scaledScheduler(speed: number): Scheduler {
 /** Runs until the replay data ends, `durationMs` passes, or the signal aborts; returns the summary. */
 export async function runRunner(config: RunnerConfig, options: RunnerOptions): Promise<RunSummary> {
   const log = options.logger;
-  const definition = STRATEGIES[config.strategy.name]!;
+  const definition = options.strategy ?? STRATEGIES[config.strategy.name]!;
+  if (config.mode === 'live' && options.provenance?.source !== 'tag') {
+    throw new PromotionError('STRATEGY_LIVE_REFUSED', `live trading runs only a promoted release loaded from its tag (--strategy ${config.strategy.name}@X.Y.Z); ${config.strategy.name} ${options.provenance?.version ?? definition.version} is ${options.provenance ? 'working-tree code' : 'not from a tag'}`);
+  }
+  const version = options.provenance?.version ?? definition.version;
   const cleanups: (() => Promise<void> | void)[] = [];
   const cleanup = async () => {
     for (const c of cleanups.splice(0).reverse()) {
@@ -86,29 +137,58 @@ export async function runRunner(config: RunnerConfig, options: RunnerOptions): P
       }
     }
   };
+  let failure: unknown;
   try {
     // 1. the journal first: nothing happens that it has not heard of
     const journalStore = await Store.open(config.journal.path);
     cleanups.push(() => journalStore.close());
     const configHash = createHash('sha256').update(JSON.stringify({ ...config, source: undefined })).digest('hex');
-    const journal = await Journal.open(journalStore, { mode: config.mode, strategy: config.strategy.name, strategyVersion: config.strategy.version, configHash });
+    const choice = chooseRun(
+      await Journal.list(journalStore, 100_000),
+      { mode: config.mode, strategy: config.strategy.name, configHash },
+      { resume: options.resume, newRun: options.newRun, autoResume: config.mode !== 'replay' || config.replay?.connect === true },
+    );
+    let recovery: Recovery | undefined;
+    let journal: Journal;
+    if (choice.action === 'resume') {
+      journal = await Journal.resume(journalStore, choice.run.runId);
+      recovery = await recover(journalStore, journal.runId);
+      log.info('resuming journal run', { runId: journal.runId, restarts: journal.run.restarts, reason: choice.reason });
+    } else {
+      journal = await Journal.open(journalStore, { mode: config.mode, strategy: config.strategy.name, strategyVersion: config.strategy.version, configHash });
+      log.info('new journal run', { runId: journal.runId, reason: choice.reason });
+    }
+    if (options.provenance !== undefined) journal.append('note', { payload: { strategy: options.provenance } });
     let stopReason = 'stopped';
-    cleanups.push(() => journal.close(stopReason));
+    let intents = 0;
+    cleanups.push(async () => {
+      // a run that failed after it may have traded stays unfinished: the next start resumes it
+      if (failure !== undefined && (intents > 0 || (recovery?.orders.size ?? 0) > 0)) {
+        journal.append('note', { payload: { event: 'failed', error: failure instanceof Error ? failure.message : String(failure) } });
+        await journal.flush();
+        return;
+      }
+      await journal.close(failure !== undefined ? `failed: ${failure instanceof Error ? failure.message : String(failure)}` : stopReason);
+    });
+    if (recovery !== undefined && !recovery.contiguous) {
+      throw new ConfigError('monger run', [`journal run '${journal.runId}' has gaps in its seq numbers (damaged journal): investigate it, or start a new run with --new-run`]);
+    }
 
     // 2. replay: the simulator on stored data, on a clock the engine shares
     let host = config.ib.host;
     let port = config.ib.port;
     let clock: Clock = new WallClock();
+    let simClock: SimClock | undefined;
     if (config.mode === 'replay' && config.replay !== undefined) {
       const r = config.replay;
-      const simClock = replayClock({ start: r.fromMs, speed: r.speed });
-      clock = { kind: 'wall', now: () => simClock.now() };
+      simClock = options.replayDriver?.clock ?? replayClock({ start: r.fromMs, speed: r.speed });
+      clock = { kind: 'wall', now: () => simClock!.now() };
       if (!r.connect) {
         const store = await Store.open(r.db);
         cleanups.push(() => store.close());
         if (r.import?.length) await importFiles(store, r.import);
         const features = options.simulatorFeatures?.(store) ?? simFeatures(store);
-        const sim = new TwsSimulator({ store, port: r.simulator.port, serverVersion: r.simulator.serverVersion, account: config.ib.account, clock: simClock, features, logger: log });
+        const sim = new TwsSimulator({ store, port: r.simulator.port, serverVersion: r.simulator.serverVersion, account: config.ib.account, clock: simClock!, features, logger: log });
         const bound = await sim.start();
         cleanups.push(() => sim.stop());
         host = '127.0.0.1';
@@ -129,6 +209,15 @@ export async function runRunner(config: RunnerConfig, options: RunnerOptions): P
     session.start();
     cleanups.push(() => session.stop());
     await session.ready(30_000);
+    if (config.replay?.connect) {
+      // a simulator started elsewhere runs its own replay clock: follow it, not one started at replay.from
+      const speed = config.replay.speed;
+      const samples = await currentTimeSamples(session);
+      if (samples.length === 0) throw new ConfigError('monger run', [`replay.connect: the simulator at ${host}:${port} did not answer reqCurrentTime`]);
+      const est = estimateReplayClock(samples, speed);
+      simClock = { now: () => est.simAt + (Date.now() - est.realAt) * speed, speed };
+      log.info('following the simulator clock', { now: new Date(simClock.now()).toISOString(), uncertaintyMs: est.uncertaintyMs, consistent: est.consistent, samples: samples.length });
+    }
     const resolver = new ContractResolver({ session, logger: log });
     cleanups.push(() => resolver.close());
 
@@ -165,17 +254,38 @@ export async function runRunner(config: RunnerConfig, options: RunnerOptions): P
       contracts: resolver,
       account: config.ib.account ?? '',
       // the supervisor's closing orders (session flatten, loss limits) go to IB as well
-      versions: { [definition.name]: definition.version, [SUPERVISOR_ID]: SUPERVISOR_VERSION },
+      versions: { [definition.name]: version, [SUPERVISOR_ID]: SUPERVISOR_VERSION, [TRADING_RULES_ID]: TRADING_RULES_VERSION },
       now,
       logger: log,
+      // what a restart expects IB to hold before this process's fills: the journal's positions
+      ...(recovery !== undefined ? { positionsBefore: positionsBefore(recovery) } : {}),
       beforeSend: async (orderRef, order, spec) => {
+        intents++;
+        // everything a restart needs to adopt the order again (run-resume.ts adoptionPlan)
         await journal.appendDurable('order_intent', {
           ts: now(),
           decisionId: orderRef,
           clientOrderId: order.clientOrderId,
           instrument: spec.key,
-          payload: { orderRef, side: order.side, type: order.type, quantity: order.quantity, limitPrice: order.limitPrice, stopPrice: order.stopPrice, tif: order.tif },
+          payload: {
+            orderRef,
+            strategyId: order.strategyId,
+            instrument: spec.key,
+            side: order.side,
+            type: order.type,
+            quantity: order.quantity,
+            limitPrice: order.limitPrice,
+            stopPrice: order.stopPrice,
+            trailingAmount: order.trailingAmount,
+            trailingPercent: order.trailingPercent,
+            tif: order.tif,
+            tag: order.tag,
+          },
         });
+        if (options.testFault === 'kill-after-first-intent') {
+          log.warn('test fault: SIGKILL after the first durable order intent', { orderRef });
+          process.kill(process.pid, 'SIGKILL');
+        }
       },
       onAlert: (a) => {
         alerts++;
@@ -190,16 +300,20 @@ export async function runRunner(config: RunnerConfig, options: RunnerOptions): P
     // on: scale its waits, or the kernel's timers (session guard: no-entries, flatten) fire only
     // with the next data burst, minutes of replayed time late, and can skip the flatten window
     const speed = config.replay?.speed ?? 1;
-    const feed = new LiveFeed(speed === 1 ? { clock } : { clock, scheduler: scaledScheduler(speed), heartbeatMs: 1000 * speed });
+    const driver = options.replayDriver;
+    const feed = new LiveFeed(driver ? { clock, scheduler: driver.scheduler } : speed === 1 ? { clock } : { clock, scheduler: scaledScheduler(speed), heartbeatMs: 1000 * speed });
     const kernel = new Kernel({
       environment: config.mode,
       clock,
       dataClient: marketData.dataClient(feed),
       executionClient: execution,
-      startingCash: options.startingCash ?? 1_000_000,
+      startingCash: await startingCash(session, config.ib.account ?? '', log, options.startingCash),
+      // trading rules: ctx.signal through per-symbol Traders priced from L1; exits protect every position
+      trading: { rules: tradingRules(config), quotes: (key) => marketData.quote(key), onAction: (a) => journal.append('note', { ts: now(), payload: a }) },
       risk: riskLimitsFromConfig(config),
       logger: log,
       liveFeed: feed,
+      clientOrderIdPrefix: clientOrderIdPrefix(journal.runId, journal.run.restarts),
     });
     const halts: string[] = [];
     supervisor = new TradingSupervisor(kernel, {
@@ -211,15 +325,24 @@ export async function runRunner(config: RunnerConfig, options: RunnerOptions): P
     });
     kernel.addStrategy(definition, {
       params: config.strategy.params,
+      // ctx.state as the last snapshot left it
+      state: recovery?.strategyState[definition.name],
       subscriptions: config.universe.symbols.map((instrument) => ({ instrument, interval: config.strategy.interval, kind: 'trade' as const, history: config.strategy.warmup })),
     });
     const observer = JournalObserver.attach(kernel, journal);
     cleanups.push(() => observer.detach());
+    driver?.attach({ kernel, feed, execution });
     let fills = 0;
     kernel.bus.subscribe('order.fill', () => fills++);
 
+    // a resumed run: positions, cash and the orders IB may still have, adopted before the first reconciliation
+    const prepared: PreparedResume | undefined = recovery === undefined ? undefined : await prepareResume(recovery, kernel, execution, journal, log);
     const reconcile = await execution.start();
     log.info('reconciled', { externalOrders: reconcile.externalOrders.length, externalPositions: reconcile.externalPositions.length, recoveredFills: reconcile.recoveredFills.length });
+    let resumed: ResumeSummary | undefined;
+    if (recovery !== undefined && prepared !== undefined) {
+      resumed = await completeResume({ recovery, prepared, report: reconcile, kernel, journal, session, account: config.ib.account ?? '', resolve: (i) => marketData.resolve(i), now, log });
+    }
 
     // 6. health: connection, data freshness, event-loop lag, memory; degradation halts trading
     const health = new HealthMonitor({ control: supervisor, now: Date.now, eventLoopLagMs: config.health.eventLoopLagMs, memoryMb: config.health.memoryMb, host: config.health.host, port: config.health.port, logger: log });
@@ -250,8 +373,9 @@ export async function runRunner(config: RunnerConfig, options: RunnerOptions): P
     const summary: RunSummary = {
       mode: config.mode,
       strategy: definition.name,
-      version: definition.version,
+      version,
       journal: { path: config.journal.path, runId: journal.runId },
+      ...(resumed !== undefined ? { resumed } : {}),
       orders: { total: orders.length, filled: count('FILLED'), cancelled: count('CANCELLED'), rejected: count('REJECTED'), working: orders.filter((o) => kernel.orders.working().includes(o)).length },
       fills,
       positions,
@@ -265,6 +389,9 @@ export async function runRunner(config: RunnerConfig, options: RunnerOptions): P
     };
     await journal.appendDurable('note', { ts: now(), payload: { summary } });
     return summary;
+  } catch (e) {
+    failure = e;
+    throw e;
   } finally {
     await cleanup();
   }

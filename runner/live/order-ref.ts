@@ -8,9 +8,9 @@
  * - decisionId: who decided. Taken from the order's tag when it carries `decision=<id>` (or
  *   `decision:<id>`), else the order's clientOrderId (`<strategyId>-<engine order id>`). The
  *   decision id must be unique across restarts for idempotent submission to be safe: a restarted
- *   engine that reuses an id for a different decision would adopt the old order. The journal
- *   (restored order ids) or the strategy (decision ids in tags) provides that. Letters, digits,
- *   `.`, `_`, `:`, `-`.
+ *   engine that reuses an id for a different decision would adopt the old order. The runner
+ *   provides that for client order ids (`<strategyId>-<run>.<restarts>-<id>`, run-resume.ts), the
+ *   strategy for decision ids in tags. Letters, digits, `.`, `_`, `:`, `-`.
  * - leg: one decision can place several orders (a bracket's entry and exits share the bracket's
  *   tag). The k-th order (k >= 2) of the same decision seen by one client gets `/k`. A restarted
  *   engine replays a decision's orders in the same sequence, so the legs match again.

@@ -7,6 +7,10 @@
  *   resolution per instrument) and for the gate (a successful reconciliation on the current
  *   connection), then takes its IB order id from `session.nextOrderId()` at send time, so ids
  *   reach TWS increasing.
+ * - `beforeSend` (the journal's durable intent) starts for every order queued in a turn at the end
+ *   of that turn, together (one journal write for a burst), without waiting for the orders ahead
+ *   of it to be sent; each order is still sent only after its own intent is durable. An intent
+ *   whose order is then refused or cancelled unsent is harmless: the order's end is journaled too.
  * - A bracket's legs are submitted in one synchronous turn and so sit in the queue together: each
  *   leg is sent transmit=false while another leg of its group is still queued, the last one
  *   transmit=true. When the last leg never goes out (cancelled or refused before sending), the
@@ -66,6 +70,7 @@ export class OrderSender {
   private readonly contracts = new Map<string, Promise<Contract>>();
   private readonly keyByConId = new Map<number, string>();
   private pumping = false;
+  private intentsQueued = false;
   private closed = false;
   private seq = 0;
 
@@ -83,6 +88,14 @@ export class OrderSender {
 
   enqueue(t: TrackedOrder, order: Readonly<Order>, spec: InstrumentSpec): void {
     this.queue.push({ kind: 'submit', t, order: { ...order }, spec, contract: this.contractFor(spec) });
+    if (this.deps.beforeSend !== undefined && !this.intentsQueued) {
+      // the orders of this turn (a kernel step can submit a burst) start their intents together
+      this.intentsQueued = true;
+      queueMicrotask(() => {
+        this.intentsQueued = false;
+        if (!this.closed) this.startIntents();
+      });
+    }
     this.pump();
   }
 
@@ -181,7 +194,7 @@ export class OrderSender {
 
   /**
    * Starts `beforeSend` (the journal's durable intent) for every queued order that has not had it,
-   * all in the same turn: the journal commits them together, so a burst of orders pays one commit,
+   * all in the same turn: the journal writes them together, so a burst of orders pays one write,
    * not one per order. Each order is still sent only after its own intent is durable, in queue order.
    */
   private startIntents(): void {

@@ -79,6 +79,8 @@ export interface TrackedOrder {
   /** Send sequence number (orders sent after a snapshot request are not judged by it) */
   sentSeq: number;
   adopted: boolean;
+  /** Taken over from an earlier process of the run: waits for a reconciliation to find it at IB (or not) */
+  recovering: boolean;
   /** 'accepted' queued */
   accepted: boolean;
   /** A terminal report queued, or fills complete the quantity */
@@ -175,6 +177,7 @@ export class OrderTracker {
       sent: false,
       sentSeq: 0,
       adopted: false,
+      recovering: false,
       accepted: false,
       done: false,
       quantity: order.quantity,
@@ -194,6 +197,23 @@ export class OrderTracker {
     };
     this.byId.set(order.id, t);
     this.byRef.set(orderRef, t);
+    return t;
+  }
+
+  /**
+   * An order an earlier process of the run sent or may have sent, adopted by the engine after a
+   * restart with what the journal knew (status, filled quantity). It is not bound to an IB order until
+   * a reconciliation looks its orderRef up (recovered-orders.ts). `knownExecutions` were applied
+   * before the restart: they are never reported again.
+   */
+  addRecovered(order: Readonly<Order>, orderRef: string, knownExecutions: Iterable<string>): TrackedOrder {
+    const t = this.add(order, orderRef);
+    const accepted = order.status !== 'SUBMITTED';
+    t.filled = order.filledQuantity;
+    t.delivered = { accepted, final: false, filled: order.filledQuantity };
+    t.accepted = accepted;
+    t.recovering = true;
+    for (const id of knownExecutions) this.execs.add(id);
     return t;
   }
 

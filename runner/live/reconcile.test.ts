@@ -70,6 +70,7 @@ function setup() {
     instrumentOf: instrumentKeyGuess,
     expectedPositions: () => tracker.netPositions(),
     account: 'DU1',
+    alert: (_level, kind) => alerts.push(kind),
   };
   /** A tracked order placed as IB id 1_000_000 + id, sent at sequence `seq`, accepted. */
   const placed = (id: number, seq: number) => {
@@ -158,5 +159,58 @@ describe('applySnapshot / buildReport', () => {
       openOrdersSeq: 0,
     };
     expect(applySnapshot(s.ctx, snap).externalPositions).toEqual([{ instrument: 'ES-202603', account: 'DU1', conId: 0, brokerQuantity: 0, ourQuantity: 2, difference: -2, avgCost: NaN }]);
+  });
+
+  it('after a restart binds recovered orders by orderRef: adopted (fills the journal lacks replayed once), not found (never sent again), collision', () => {
+    const s = setup();
+    // journal: d1 open with one fill x1 (3 of 10) known; d2 unconfirmed, IB filled it meanwhile; d3 unconfirmed, never reached IB;
+    // d4 open, IB has that orderRef for a SELL
+    const open = s.tracker.addRecovered(ourOrder(1, { status: 'PARTIALLY_FILLED', filledQuantity: 3 }), 'sma@1#d1', ['x1']);
+    const unconfirmedFilled = s.tracker.addRecovered(ourOrder(2), 'sma@1#d2', []);
+    const neverSent = s.tracker.addRecovered(ourOrder(3), 'sma@1#d3', []);
+    const clash = s.tracker.addRecovered(ourOrder(4, { status: 'ACCEPTED' }), 'sma@1#d4', []);
+    const snap: BrokerSnapshot = {
+      openOrders: [
+        { order: ibOrder(1_000_001, 501, 'sma@1#d1'), status: undefined },
+        { order: ibOrder(1_000_004, 504, 'sma@1#d4', { side: 'SELL' }), status: undefined },
+      ],
+      executions: [execution('x1', 1_000_001, 501, 'sma@1#d1', 3), execution('x1b', 1_000_001, 501, 'sma@1#d1', 2), execution('x2', 1_000_002, 502, 'sma@1#d2', 10)],
+      commissions: new Map([
+        ['x1', 1],
+        ['x1b', 1],
+        ['x2', 1],
+      ]),
+      positions: [position(15)],
+      openOrdersSeq: 0,
+    };
+    // IB's 15: the journal's 3 before the restart plus the 2 + 10 replayed now
+    s.ctx.expectedPositions = () => new Map([['SPY', 3 + (s.tracker.netPositions().get('SPY') ?? 0)]]);
+    s.tracker.startRecording();
+    const applied = applySnapshot(s.ctx, snap);
+    const report = buildReport('start', 1, applied, s.tracker.stopRecording(), snap);
+
+    expect(applied.recovered.map((r) => [r.clientOrderId, r.outcome, r.status, r.ibOrderId, r.ibFilled])).toEqual([
+      ['sma-1', 'adopted', 'PARTIALLY_FILLED', 1_000_001, 5],
+      ['sma-2', 'adopted', 'FILLED', 1_000_002, 10],
+      ['sma-3', 'not-found', 'NOT_FOUND', 0, 0],
+      ['sma-4', 'collision', 'REJECTED', 1_000_004, 0],
+    ]);
+    // the known execution x1 is not reported again; x1b and x2 are, once
+    expect(s.reports.filter((r) => r.type === 'filled').map((r) => [r.orderId, (r as { executionId: string }).executionId])).toEqual([
+      [1, 'x1b'],
+      [2, 'x2'],
+    ]);
+    // the unconfirmed order IB filled is accepted first; the open one was accepted before the restart
+    expect(s.reports.filter((r) => r.orderId === 2).map((r) => r.type)).toEqual(['accepted', 'filled']);
+    expect(s.reports.filter((r) => r.orderId === 1).map((r) => r.type)).toEqual(['filled']);
+    // never sent: rejected (it was never accepted); the collision was accepted before: cancelled
+    expect(s.reports.filter((r) => r.orderId === 3)).toEqual([{ type: 'rejected', orderId: 3, ts: 0, reason: 'not found at IB after a restart (not sent again)' }]);
+    expect(s.reports.filter((r) => r.orderId === 4).map((r) => r.type)).toEqual(['cancelled']);
+    expect([open.done, unconfirmedFilled.done, neverSent.done, clash.done]).toEqual([false, true, true, true]);
+    expect(open.filled).toBe(5);
+    expect(s.alerts).toEqual(expect.arrayContaining(['adopted-order', 'ref-collision']));
+    expect(report.externalPositions).toEqual([]);
+    // the other client's order with d4's orderRef stays unclaimed
+    expect(report.unclaimedOrders.map((o) => o.orderRef)).toEqual(['sma@1#d4']);
   });
 });

@@ -2,6 +2,8 @@
  * Applying a broker snapshot (broker-snapshot.ts) to our orders, and the report that comes out.
  *
  * Order of application, so the engine never sees an impossible sequence:
+ * 0. after a restart, the orders recovered from the journal are looked up by orderRef and bound to
+ *    IB's orders or ended (recovered-orders.ts), so the steps below treat them as ours;
  * 1. commissions (a recovered fill goes out with its commission);
  * 2. open orders and their statuses (accepted / modified / cancelled as IB says);
  * 3. executions in time order: fills the live feed never delivered are applied, once per execId
@@ -18,7 +20,9 @@
 import type { BrokerOrders } from './broker-orders.js';
 import type { BrokerSnapshot } from './broker-snapshot.js';
 import type { IbContractView } from './ib-views.js';
+import type { AlertKind, AlertLevel } from './execution-types.js';
 import type { OrderTracker, ReportNote } from './order-tracker.js';
+import { bindRecovered, type RecoveredOrderOutcome } from './recovered-orders.js';
 import {
   orderSummary,
   type BrokerOrderSummary,
@@ -43,6 +47,7 @@ export interface ReconcileContext {
   expectedPositions(): ReadonlyMap<string, number>;
   /** Only this account's positions count ('' all) */
   account: string;
+  alert(level: AlertLevel, kind: AlertKind, message: string, extra?: { orderId?: number; orderRef?: string; details?: Record<string, unknown> }): void;
 }
 
 export interface AppliedSnapshot {
@@ -51,12 +56,15 @@ export interface AppliedSnapshot {
   externalPositions: PositionDiscrepancy[];
   /** order-missing and position mismatches (the others come from the recorded reports) */
   mismatches: Mismatch[];
+  /** What became of the orders recovered from the journal (empty unless some were waiting) */
+  recovered: RecoveredOrderOutcome[];
 }
 
 /** Applies IB's truth to the tracker and the broker index (steps 1-6 above). */
 export function applySnapshot(ctx: ReconcileContext, snap: BrokerSnapshot): AppliedSnapshot {
   const { tracker, broker } = ctx;
   const mismatches: Mismatch[] = [];
+  const recovered = bindRecovered(ctx, snap);
   for (const [execId, commission] of snap.commissions) tracker.onCommission(execId, commission);
 
   const listed = new Set<string>();
@@ -106,7 +114,7 @@ export function applySnapshot(ctx: ReconcileContext, snap: BrokerSnapshot): Appl
   for (const p of externalPositions) {
     mismatches.push({ kind: 'position', instrument: p.instrument, detail: `IB holds ${p.brokerQuantity} ${p.instrument}, we expect ${p.ourQuantity}` });
   }
-  return { externalOrders, unclaimedOrders, externalPositions, mismatches };
+  return { externalOrders, unclaimedOrders, externalPositions, mismatches, recovered };
 }
 
 function comparePositions(ctx: ReconcileContext, snap: BrokerSnapshot): PositionDiscrepancy[] {

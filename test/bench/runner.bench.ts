@@ -57,14 +57,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { EventName, IBApi, type Contract, type Order as IbOrder } from '@stoqey/ib';
+import { z } from 'zod';
 import { silentLogger } from '../../lib/core/logger.js';
 import type { Clock } from '../../lib/engine/clock.js';
 import { Kernel } from '../../lib/engine/kernel.js';
 import { LiveFeed, type Scheduler } from '../../lib/engine/live-feed.js';
+import { defineStrategy } from '../../lib/engine/strategy.js';
+import { SmaStream } from '../../lib/features/sma.js';
 import { ContractResolver } from '../../lib/ib/contract-resolver.js';
 import { IbSession } from '../../lib/ib/ib-session.js';
 import { MessageBudget } from '../../lib/ib/message-budget.js';
-import { Journal } from '../../lib/journal/journal.js';
+import { Journal, type JournalStats } from '../../lib/journal/journal.js';
 import { JournalObserver } from '../../lib/journal/journal-observer.js';
 import type { Bar } from '../../lib/model/market.js';
 import type { OrderEvent } from '../../lib/model/order-events.js';
@@ -90,6 +93,8 @@ import type { BenchReport } from './harness.js';
 
 const MINUTE = 60_000;
 const INSTRUMENTS = 500;
+/** Instruments the sparse run trades (every 20th: their bars sit all along the simulator's bursts) */
+const SPARSE_TRADERS = 25;
 /** 09:30 New York on 2020-01-06, where syntheticBars starts */
 const SESSION_OPEN = Date.UTC(2020, 0, 6, 14, 30);
 const SESSION_MINUTES = 390;
@@ -103,7 +108,37 @@ const PARAMS = { fast: 2, slow: 5, size: 10 };
 const UNPACED = 1_000_000;
 const TARGET_P99_MS = 2;
 const CHILD_ENV = 'MONGER_RUNNER_BENCH_SIM';
+/** Comma-separated subset of the runs (burst, sparse, one), e.g. to profile one of them */
+const RUNS_ENV = 'MONGER_RUNNER_BENCH_RUNS';
 const ACCOUNT = 'DU1234567';
+
+/**
+ * How a minute's orders make their intent durable: the journal's intent log (what the runner does),
+ * a DuckDB commit (a second journal without an intent log: the path before the log), or not at all
+ */
+type IntentMode = 'log' | 'commit' | 'none';
+const MODE_NAMES: Record<IntentMode, string> = { log: 'intent log', commit: 'intent as a DuckDB commit', none: 'no durable intent' };
+
+/** A strategy that reads every bar (the same SMAs as sma-cross) and never trades: the sparse run's other instruments */
+const watchParams = z.object({ fast: z.number().int().min(1).default(2), slow: z.number().int().min(2).default(5) });
+const watchStrategy = defineStrategy({
+  name: 'watch',
+  version: '1.0.0',
+  description: 'runner bench: follows its instruments, never trades',
+  params: watchParams,
+  warmup: (p) => p.slow,
+  create(ctx) {
+    const state: { fast: SmaStream; slow: SmaStream }[] = [];
+    return {
+      onBar(bar) {
+        const i = ctx.instrumentIndex(bar.instrument);
+        const s = (state[i] ??= { fast: new SmaStream(ctx.params.fast), slow: new SmaStream(ctx.params.slow) });
+        s.fast.update(bar.close);
+        s.slow.update(bar.close);
+      },
+    };
+  },
+});
 
 interface Run {
   name: string;
@@ -116,8 +151,10 @@ interface Run {
   skipMinutes: number;
   /** Minutes whose decisions are measured */
   minutes: number;
-  /** Durable intent on even minutes only (the journal baseline in the same run); else on every minute */
-  alternateIntent: boolean;
+  /** Intent mode of each minute, cycling with the minute number (the baselines measured in the same run) */
+  modes: IntentMode[];
+  /** Instruments sma-cross trades, spread over the universe; the others stream into `watch`. Default: all */
+  traders?: number;
 }
 
 /** One sma-cross decision, stamped with performance.now() along its path. */
@@ -130,8 +167,8 @@ interface Decision {
   submitted: number;
   /** Its instrument's first order in the run (the execution client looks its contract up first) */
   first: boolean;
-  /** Whether its durable order_intent was written */
-  intent?: boolean;
+  /** How its order_intent was made durable */
+  intent?: IntentMode;
   intentStart?: number;
   intentDone?: number;
   requested?: number;
@@ -155,35 +192,26 @@ interface RunResult {
   startupMs: number;
   /** reqContractDetails sent while the measured decisions were being made, and their round trips */
   lookups: number[];
+  /** The run's journal at the end (the whole run, start-up included) */
+  journal: JournalStats;
 }
 
 // ---------------------------------------------------------------------------------------------
 // The benchmark
 
 export async function runnerBenchmarks(): Promise<BenchReport> {
+  const wanted = (process.env[RUNS_ENV] ?? 'burst,sparse,one').split(',');
   const sim = await SimChild.spawn();
   const dir = mkdtempSync(join(tmpdir(), 'monger-runner-bench-'));
   try {
-    const many = await runOnce(sim, dir, 11, { name: 'many', instruments: INSTRUMENTS, speed: 30, simTickMs: 50, skipMinutes: 1, minutes: 6, alternateIntent: true });
-    const one = await runOnce(sim, dir, 12, { name: 'one', instruments: 1, speed: 1200, simTickMs: 3, skipMinutes: 2, minutes: 200, alternateIntent: false });
-
-    const withIntent = many.samples.filter((s) => s.d.intent === true);
-    const noIntent = many.samples.filter((s) => s.d.intent === false);
-    if (withIntent.length === 0 || noIntent.length === 0) throw new Error('runner bench: a journal half of the 500-instrument run measured nothing');
-    const lat = (xs: readonly Sample[]) => xs.map((s) => s.latency);
-    const decide = (xs: readonly Sample[]) => xs.map((s) => s.d.submitted - s.d.t0!);
-    const paced = pacedLatencies(withIntent);
-    process.stderr.write(describe(many, 'with durable intent', withIntent));
-    process.stderr.write(describe(many, 'without intent', noIntent));
-    process.stderr.write(describe(one, 'with durable intent', one.samples));
-    process.stderr.write(`  runner [COMPUTED] the intent minutes through IB's budget (45 msg/s, burst 3): ${stats(paced)}\n`);
+    const run = (r: Run, clientId: number) => (wanted.includes(r.name) ? runOnce(sim, dir, clientId, r) : Promise.resolve(undefined));
+    const burst = await run({ name: 'burst', instruments: INSTRUMENTS, speed: 30, simTickMs: 50, skipMinutes: 1, minutes: 9, modes: ['log', 'commit', 'none'] }, 11);
+    const sparse = await run({ name: 'sparse', instruments: INSTRUMENTS, speed: 30, simTickMs: 50, skipMinutes: 1, minutes: 24, modes: ['log', 'commit'], traders: SPARSE_TRADERS }, 12);
+    const one = await run({ name: 'one', instruments: 1, speed: 1200, simTickMs: 3, skipMinutes: 2, minutes: 200, modes: ['log'] }, 13);
 
     const p = (xs: readonly number[], q: number) => quantile(xs, q);
-    const full = lat(withIntent);
-    const bare = lat(noIntent);
-    const single = lat(one.samples);
-    const path = `${INSTRUMENTS} stocks streaming from tws-sim over TCP, socket data -> placeOrder written, durable intent, IB pacing off`;
-    const without = 'same run, minutes without the durable intent';
+    const lat = (xs: readonly Sample[]) => xs.map((s) => s.latency);
+    const decide = (xs: readonly Sample[]) => xs.map((s) => s.d.submitted - s.d.t0!);
     const row = (value: number, name: string, base: number, extra: { target?: string; met?: boolean } = {}) => ({
       value,
       unit: 'ms',
@@ -191,16 +219,46 @@ export async function runnerBenchmarks(): Promise<BenchReport> {
       ratio: value / base,
       ...extra,
     });
-    const p99 = p(full, 0.99);
-    return {
-      [`runner decision latency p50 (${path})`]: row(p(full, 0.5), `${without} (p50)`, p(bare, 0.5)),
-      [`runner decision latency p99 (${path})`]: row(p99, `${without} (p99)`, p(bare, 0.99), { target: `p99 < ${TARGET_P99_MS} ms`, met: p99 < TARGET_P99_MS }),
-      [`runner decision latency max (${path})`]: row(p(full, 1), `${without} (max)`, p(bare, 1)),
-      [`runner decision latency p50, ${INSTRUMENTS} stocks vs 1 (durable intent)`]: row(p(full, 0.5), '1 stock, same path (p50)', p(single, 0.5)),
-      [`runner decision latency p99, ${INSTRUMENTS} stocks vs 1 (durable intent)`]: row(p99, '1 stock, same path (p99)', p(single, 0.99)),
-      [`runner decide part p99 (socket data -> order submitted by the strategy), ${INSTRUMENTS} stocks vs 1`]: row(p(decide(many.samples), 0.99), '1 stock (p99)', p(decide(one.samples), 0.99)),
-      [`runner decision latency p99 with IB's 45 msg/s budget, ${INSTRUMENTS} stocks, durable intent [COMPUTED from the measured requests]`]: row(p(paced, 0.99), 'measured p99, pacing off', p99),
-    };
+    const target = (p99: number) => ({ target: `p99 < ${TARGET_P99_MS} ms`, met: p99 < TARGET_P99_MS });
+    const report: BenchReport = {};
+    const single = one ? lat(one.samples) : [];
+    for (const r of [burst, sparse, one]) {
+      if (!r) continue;
+      for (const m of r.run.modes) process.stderr.write(describe(r, m, r.samples.filter((s) => s.d.intent === m)));
+      const j = r.journal;
+      process.stderr.write(
+        `  runner ${r.run.name}: journal ${j.appended} records; intent log ${j.logWrites} writes, ${(j.logBytes / Math.max(1, j.logWrites) / 1024).toFixed(1)} KiB and ${(j.logMs / Math.max(1, j.logWrites)).toFixed(3)} ms each; ` +
+          `DuckDB ${j.commits} commits, ${(j.commitMs / Math.max(1, j.commits)).toFixed(2)} ms each\n`,
+      );
+    }
+
+    if (burst) {
+      const [log, commit, none] = (['log', 'commit', 'none'] as const).map((m) => burst.samples.filter((s) => s.d.intent === m));
+      if (!log!.length || !commit!.length || !none!.length) throw new Error('runner bench: a third of the burst run measured nothing');
+      const paced = pacedLatencies(log!);
+      process.stderr.write(`  runner [COMPUTED] the burst's intent-log minutes through IB's budget (45 msg/s, burst 3): ${stats(paced)}\n`);
+      const what = `burst: ${INSTRUMENTS} stocks streaming from tws-sim over TCP, ~100 decisions at once, socket data -> placeOrder written, intent log, IB pacing off`;
+      const p99 = p(lat(log!), 0.99);
+      report[`runner decision latency p50 (${what})`] = row(p(lat(log!), 0.5), 'same run, minutes whose intent is a DuckDB commit (p50)', p(lat(commit!), 0.5));
+      report[`runner decision latency p99 (${what})`] = row(p99, 'same run, minutes whose intent is a DuckDB commit (p99)', p(lat(commit!), 0.99), target(p99));
+      report[`runner decision latency p99, burst, intent log vs no durable intent`] = row(p99, 'same run, minutes without a durable intent (p99)', p(lat(none!), 0.99));
+      if (one) report[`runner decide part p99 (socket data -> order submitted by the strategy), burst vs 1 stock`] = row(p(decide(burst.samples), 0.99), '1 stock (p99)', p(decide(one.samples), 0.99));
+      report[`runner decision latency p99 with IB's 45 msg/s budget, burst, intent log [COMPUTED from the measured requests]`] = row(p(paced, 0.99), 'measured p99, pacing off', p99);
+    }
+    if (sparse) {
+      const [log, commit] = (['log', 'commit'] as const).map((m) => sparse.samples.filter((s) => s.d.intent === m));
+      if (!log!.length || !commit!.length) throw new Error('runner bench: a half of the sparse run measured nothing');
+      const what = `sparse: ${INSTRUMENTS} stocks streaming, ${SPARSE_TRADERS} of them traded (a few decisions per minute), socket data -> placeOrder written, intent log`;
+      const p99 = p(lat(log!), 0.99);
+      report[`runner decision latency p50 (${what})`] = row(p(lat(log!), 0.5), 'same run, minutes whose intent is a DuckDB commit (p50)', p(lat(commit!), 0.5));
+      report[`runner decision latency p99 (${what})`] = row(p99, 'same run, minutes whose intent is a DuckDB commit (p99)', p(lat(commit!), 0.99), target(p99));
+      if (one) {
+        report[`runner decision latency p99, sparse vs 1 stock (intent log)`] = row(p99, '1 stock streaming, same path (p99)', p(single, 0.99));
+        report[`runner decide part p99 (socket data -> order submitted by the strategy), sparse vs 1 stock`] = row(p(decide(sparse.samples), 0.99), '1 stock (p99)', p(decide(one.samples), 0.99));
+      }
+    }
+    if (one && !sparse && !burst) report['runner decision latency p99, 1 stock (intent log)'] = row(p(single, 0.99), '1 stock (p50)', p(single, 0.5), target(p(single, 0.99)));
+    return report;
   } finally {
     await sim.close();
     rmSync(dir, { recursive: true, force: true });
@@ -217,7 +275,8 @@ async function runOnce(sim: SimChild, dir: string, clientId: number, run: Run): 
   const simNow = () => REPLAY_START + (Date.now() - anchor) * run.speed;
   const port = await sim.start({ id: run.name, start: REPLAY_START, speed: run.speed, anchor, tickIntervalMs: run.simTickMs, maxLines: 2 * run.instruments });
   const config = benchConfig(symbols, port, clientId, run, join(dir, `journal-${run.name}.duckdb`));
-  const intentOn = (minute: number) => !run.alternateIntent || Math.floor(minute / MINUTE) % 2 === 0;
+  const modeOf = (minute: number): IntentMode => run.modes[Math.floor(minute / MINUTE) % run.modes.length]!;
+  const traders = symbols.filter((_, k) => run.traders === undefined || k % Math.floor(run.instruments / run.traders) === Math.floor(run.instruments / run.traders / 2));
   const probe = new Probe();
   const cleanups: (() => unknown)[] = [];
   try {
@@ -227,6 +286,15 @@ async function runOnce(sim: SimChild, dir: string, clientId: number, run: Run): 
     const configHash = createHash('sha256').update(JSON.stringify({ ...config, source: undefined })).digest('hex');
     const journal = await Journal.open(journalStore, { mode: config.mode, strategy: config.strategy.name, strategyVersion: config.strategy.version, configHash });
     cleanups.push(() => journal.close('bench done'));
+    // the baseline minutes' intents: a journal that commits each durable record to DuckDB (no intent log)
+    let commitJournal: Journal | undefined;
+    if (run.modes.includes('commit')) {
+      const commitStore = await Store.open(join(dir, `journal-${run.name}-commit.duckdb`));
+      cleanups.push(() => commitStore.close());
+      commitJournal = await Journal.open(commitStore, { mode: config.mode, strategy: config.strategy.name, strategyVersion: config.strategy.version, configHash }, { intentLog: false });
+      const j = commitJournal;
+      cleanups.push(() => j.close('bench done'));
+    }
     const clock: Clock = { kind: 'wall', now: simNow };
     const now = () => clock.now();
 
@@ -281,12 +349,13 @@ async function runOnce(sim: SimChild, dir: string, clientId: number, run: Run): 
       logger: silentLogger,
       beforeSend: async (orderRef, order, spec) => {
         const d = probe.decisionOf(orderRef);
+        const mode = d === undefined ? 'log' : modeOf(d.minute);
         if (d !== undefined) {
-          d.intent = intentOn(d.minute);
-          if (!d.intent) return;
+          d.intent = mode;
+          if (mode === 'none') return;
           d.intentStart = performance.now();
         }
-        await journal.appendDurable('order_intent', {
+        await (mode === 'commit' ? commitJournal! : journal).appendDurable('order_intent', {
           ts: now(),
           decisionId: orderRef,
           clientOrderId: order.clientOrderId,
@@ -320,10 +389,10 @@ async function runOnce(sim: SimChild, dir: string, clientId: number, run: Run): 
         journal.append(a.type === 'halt' || a.type === 'halt-instrument' ? 'halt' : a.type === 'resume' || a.type === 'resume-instrument' ? 'resume' : 'note', { ts: now(), payload: a });
       },
     });
-    kernel.addStrategy(definition, {
-      params: config.strategy.params,
-      subscriptions: config.universe.symbols.map((instrument) => ({ instrument, interval: config.strategy.interval, kind: 'trade' as const, history: config.strategy.warmup })),
-    });
+    const subscription = (instrument: string) => ({ instrument, interval: config.strategy.interval, kind: 'trade' as const, history: config.strategy.warmup });
+    kernel.addStrategy(definition, { params: config.strategy.params, subscriptions: traders.map(subscription) });
+    const watched = symbols.filter((x) => !traders.includes(x));
+    if (watched.length > 0) kernel.addStrategy(watchStrategy, { params: { fast: PARAMS.fast, slow: PARAMS.slow }, subscriptions: watched.map(subscription) });
     const observer = JournalObserver.attach(kernel, journal);
     cleanups.push(() => observer.detach());
     probe.attach(kernel);
@@ -352,6 +421,7 @@ async function runOnce(sim: SimChild, dir: string, clientId: number, run: Run): 
     kernel.requestStop();
     await running;
     const haltedAtEnd = Object.entries(supervisor.haltSources()).map(([k, v]) => `${k}: ${v}`);
+    const journalStats = journal.stats();
     if (simNow() > SESSION_OPEN + (SESSION_MINUTES - 20) * MINUTE) throw new Error('runner bench: the replay ran into the session close; shorten the runs');
 
     const samples: Sample[] = [];
@@ -365,7 +435,7 @@ async function runOnce(sim: SimChild, dir: string, clientId: number, run: Run): 
     if (samples.length === 0) throw new Error(`runner bench (${run.instruments} instruments): no decision measured (${probe.decisionCount} decisions in all, ${closedByTimer} on timer-closed minutes, ${unsent} unsent)`);
     const from = Math.min(...samples.map((s) => s.d.t0!));
     const to = Math.max(...samples.map((s) => s.d.written!));
-    return { run, samples, closedByTimer, unsent, halts, haltedAtEnd, startupMs, lookups: probe.lookupsBetween(from, to) };
+    return { run, samples, closedByTimer, unsent, halts, haltedAtEnd, startupMs, lookups: probe.lookupsBetween(from, to), journal: journalStats };
   } finally {
     for (const c of cleanups.splice(0).reverse()) {
       try {
@@ -559,8 +629,9 @@ function stats(xs: readonly number[]): string {
   return `p50 ${fmtMs(quantile(xs, 0.5))}, p99 ${fmtMs(quantile(xs, 0.99))}, max ${fmtMs(quantile(xs, 1))}`;
 }
 
-/** Two stderr lines on one half of a run: counts, then the latency and its parts. */
-function describe(r: RunResult, half: string, samples: readonly Sample[]): string {
+/** Two stderr lines on the minutes of one intent mode of a run: counts, then the latency and its parts. */
+function describe(r: RunResult, mode: IntentMode, samples: readonly Sample[]): string {
+  const half = MODE_NAMES[mode];
   const part = (f: (d: Decision) => number | undefined) => {
     const xs = samples.map((s) => f(s.d)).filter((x): x is number => x !== undefined && Number.isFinite(x));
     return xs.length ? `p50 ${fmtMs(quantile(xs, 0.5))} p99 ${fmtMs(quantile(xs, 0.99))}` : 'n/a';
@@ -570,11 +641,12 @@ function describe(r: RunResult, half: string, samples: readonly Sample[]): strin
   const bursts = [...perMinute.values()];
   const firsts = samples.filter((s) => s.d.first).length;
   return (
-    `  runner ${r.run.instruments} stock(s) at ${r.run.speed}x, ${half}: ${samples.length} decisions on ${perMinute.size} minutes (per minute median ${quantile(bursts, 0.5)}, max ${quantile(bursts, 1)}; ` +
+    `  runner ${r.run.name}: ${r.run.instruments} stock(s)${r.run.traders !== undefined ? ` (${r.run.traders} traded)` : ''} at ${r.run.speed}x, ${half}: ${samples.length} decisions on ${perMinute.size} minutes (per minute median ${quantile(bursts, 0.5)}, max ${quantile(bursts, 1)}; ` +
     `${firsts} first orders of their stock); run: start-up ${(r.startupMs / 1000).toFixed(1)} s, ${r.closedByTimer} decisions on timer-closed minutes and ${r.unsent} unsent left out, ` +
     `${r.lookups.length} contract lookups while measuring (round trip ${r.lookups.length ? stats(r.lookups) : 'n/a'}), halts: ${r.halts.length ? `${r.halts.length} (${r.halts.slice(0, 3).join(', ')}), ${r.haltedAtEnd.length} in force at the end` : 'none'}\n` +
     `    latency ${stats(samples.map((s) => s.latency))}; socket -> submitted ${part((d) => d.submitted - d.t0!)}; submitted -> request ${part((d) => d.requested! - d.submitted)} ` +
-    `(of which journal commit ${part((d) => (d.intentDone !== undefined ? d.intentDone - d.intentStart! : undefined))}); request -> written ${part((d) => d.written! - d.requested!)}\n`
+    `(queue until the intent starts ${part((d) => (d.intentStart !== undefined ? d.intentStart - d.submitted : undefined))}, durable intent ${part((d) => (d.intentDone !== undefined ? d.intentDone - d.intentStart! : undefined))}, ` +
+    `intent durable -> request ${part((d) => (d.intentDone !== undefined ? d.requested! - d.intentDone : undefined))}); request -> written ${part((d) => d.written! - d.requested!)}\n`
   );
 }
 

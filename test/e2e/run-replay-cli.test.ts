@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, expect, it } from 'vitest';
 
-// `monger run --config runner/examples/replay.yaml` as an operator runs it (faster, journal in a temp folder)
+// `monger run --config runner/examples/replay.yaml --dev` as an operator runs it (faster, journal in a temp folder);
+// --dev: the working tree's sma-cross (no promoted tag here), marked 1.0.0-dev
 const dir = mkdtempSync(join(tmpdir(), 'monger-run-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -22,7 +23,7 @@ it('runs the shipped replay example end to end and prints the JSON summary as it
       .replace('data/lean/equity/usa/minute/spy', resolve('data/lean/equity/usa/minute/spy')),
   );
   const env = { ...process.env, IB_HOST: '', IB_PORT: '', IB_CLIENT_ID: '' };
-  const r = spawnSync(process.execPath, [resolve('bin/monger.js'), 'run', '--config', config], { encoding: 'utf8', env, timeout: 120_000 });
+  const r = spawnSync(process.execPath, [resolve('bin/monger.js'), 'run', '--config', config, '--dev'], { encoding: 'utf8', env, timeout: 120_000 });
   expect(r.status, r.stderr.slice(-2000)).toBe(0);
   const lines = r.stdout.trim().split('\n');
   const summary = JSON.parse(lines[lines.length - 1]!) as Record<string, unknown> & { orders: { total: number; filled: number }; fills: number; journal: { path: string } };

@@ -1,17 +1,24 @@
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { readJournal, type JournalRecord } from '../../lib/journal/journal.js';
+import { intentLogPath, readIntentLog } from '../../lib/journal/intent-log.js';
+import { readJournal, syncIntentLog, type JournalRecord } from '../../lib/journal/journal.js';
 import { recover, type RecoveredOrderState } from '../../lib/journal/recovery.js';
 import { Store } from '../../lib/store/store.js';
 
 /**
  * kill -9 of a journaling process at random moments, then restart: every record the child saw
- * committed is there, seqs are contiguous with no duplicate, no order reached the (fake) broker
- * without a committed intent, none was sent twice, and recovery classifies the last intent as the
+ * durable is there, seqs are contiguous with no duplicate, no order reached the (fake) broker
+ * without a durable intent, none was sent twice, and recovery classifies the last intent as the
  * journal and the broker say it must be.
+ *
+ * Durable appends go to the journal's write-ahead intent log and reach DuckDB in batches, so a
+ * killed child leaves records only in the log. The parent checks every iteration on a copy of the
+ * database and log (replayed there by `syncIntentLog`, as `recover()` does); on even iterations it
+ * then replays the real files itself, on odd ones it leaves them for the next child's
+ * `Journal.resume` to replay: both paths are checked by the records the next iteration finds.
  */
 
 const CHILD = path.resolve('test/fixtures/journal-crash-child.ts');
@@ -126,6 +133,11 @@ describe('journal under kill -9', () => {
       let aliveTotal = 0;
       const classified: Record<RecoveredOrderState, number> = { unconfirmed: 0, open: 0, closed: 0 };
       const kills: string[] = [];
+      /** Seqs reported durable that DuckDB lacked when the child died: the intent log had them */
+      const savedByLog = new Set<number>();
+      const logProblems: string[] = [];
+      let replayed = 0;
+      let afterIntentChecked = false;
 
       for (let i = 0; i < ITERATIONS; i++) {
         // most kills land in the trading loop; some anywhere from process start (open, resume, reconcile);
@@ -146,17 +158,38 @@ describe('journal under kill -9', () => {
           claimed.set(seq, what);
         }
         const walExists = existsSync(db + '.wal') && statSync(db + '.wal').size > 0;
+        const log = readIntentLog(intentLogPath(db, RUN));
+        if (log.problem) logProblems.push(`${i}: ${log.problem.reason}${log.problem.torn ? ' (torn)' : ''}`);
 
-        // the parent reopens the killed database: WAL replay
-        const store = await Store.open(db);
+        // the checks run on a copy: the real files stay as the child left them
+        const copy = path.join(dir, `check-${i}.duckdb`);
+        copyFileSync(db, copy);
+        if (existsSync(db + '.wal')) copyFileSync(db + '.wal', copy + '.wal');
+        if (existsSync(intentLogPath(db, RUN))) copyFileSync(intentLogPath(db, RUN), intentLogPath(copy, RUN));
+        // the parent reopens the killed database (DuckDB's WAL replay), then the intent log's
+        const store = await Store.open(copy);
         try {
+          const inDuckDb = new Set((await readJournal(store, RUN)).map((r) => r.seq));
+          const replay = await syncIntentLog(store, RUN);
           const rows = await readJournal(store, RUN);
+          for (const seq of claimed.keys()) if (!inDuckDb.has(seq)) savedByLog.add(seq);
+          replayed += replay.inserted;
           const bySeq = new Map(rows.map((r) => [r.seq, r]));
           // every record reported durable is there, as reported
           for (const [seq, what] of claimed) {
             const r = bySeq.get(seq);
             expect(r, `seq ${seq} (${what}) was reported committed but is missing (iteration ${i}, wal ${walExists})`).toBeDefined();
             expect(`${r!.kind} ${r!.clientOrderId ?? '-'}`).toBe(what);
+          }
+          // killed right after appendDurable('order_intent') returned: the intent was only in the log
+          // (its DuckDB insert waits for flushMs, a timer that cannot run before the kill) and is back
+          if (selfKill.startsWith('after-intent')) {
+            const intent = [...child.durable].filter(([, what]) => what.startsWith('order_intent')).at(-1);
+            expect(intent, 'the after-intent child reported no intent').toBeDefined();
+            expect(inDuckDb.has(intent![0]), 'the killed intent was in DuckDB already').toBe(false);
+            expect(log.records.some((r) => r.seq === intent![0]), 'the killed intent is not in the intent log').toBe(true);
+            expect(bySeq.get(intent![0])?.kind).toBe('order_intent');
+            afterIntentChecked = true;
           }
           // contiguous 1..n, no duplicates
           expect(rows.map((r) => r.seq)).toEqual(rows.map((_, k) => k + 1));
@@ -214,9 +247,19 @@ describe('journal under kill -9', () => {
         } finally {
           store.close();
         }
+        // even iterations: the parent replays the real log (as recover() would); odd: the next child's resume does
+        if (i % 2 === 0) {
+          const real = await Store.open(db);
+          try {
+            await syncIntentLog(real, RUN);
+          } finally {
+            real.close();
+          }
+        }
       }
 
       const final = await Store.open(db);
+      await syncIntentLog(final, RUN);
       const reconciled = await final.all<{ status: string; n: number }>(
         `SELECT payload->>'status' AS status, CAST(count(*) AS INTEGER) AS n FROM journal WHERE run_id = $1 AND kind = 'reconcile' GROUP BY 1 ORDER BY 1`,
         [RUN],
@@ -226,9 +269,12 @@ describe('journal under kill -9', () => {
       console.log(
         `journal crash test: ${ITERATIONS} kills (${kills.join(', ')}), ${claimed.size} records reported durable, ` +
           `${durableTotal} durable appends at ${rate.toFixed(0)}/s in the children's trading loops; last intent classified ${JSON.stringify(classified)}; ` +
-          `unconfirmed intents reconciled: ${reconciled.map((r) => `${r.status} ${r.n}`).join(', ') || 'none'}`,
+          `unconfirmed intents reconciled: ${reconciled.map((r) => `${r.status} ${r.n}`).join(', ') || 'none'}; ` +
+          `${savedByLog.size} durable records only in the intent log at a kill, ${replayed} replayed on the checked copies; log problems: ${logProblems.join(', ') || 'none'}`,
       );
       expect(claimed.size).toBeGreaterThan(ITERATIONS * 5);
+      expect(afterIntentChecked).toBe(true);
+      expect(savedByLog.size).toBeGreaterThan(0);
       // both outcomes of an interrupted submission were met and resolved from the broker's answer
       expect(reconciled.map((r) => r.status)).toEqual(expect.arrayContaining(['ACCEPTED', 'NOT_FOUND']));
     },

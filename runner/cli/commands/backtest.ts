@@ -14,6 +14,8 @@ import { dbPath } from '../store-option.js';
 import { openDataSource, type DataSource } from '../data-source.js';
 import { parseParamsFlag } from './backtest-params.js';
 import { backtestJson } from './backtest-json.js';
+import { loadTradingRules } from '../../live/config.js';
+import type { TradingRules } from '../../../lib/trading/trading-params.js';
 
 const FILL_MODES = ['next-open', 'close', 'quote'] as const;
 
@@ -39,6 +41,7 @@ interface Flags {
   report?: string;
   json?: boolean;
   save: boolean;
+  trading?: string;
 }
 
 export function registerBacktestCommand(program: Command): void {
@@ -61,6 +64,7 @@ export function registerBacktestCommand(program: Command): void {
     .option('--slippage-bps <bps>', 'adverse slippage in basis points', '0')
     .option('--participation <rate>', 'cap fills at this fraction of each bar volume (partial fills)')
     .option('--size <n>', 'position size (sets the size param)')
+    .option('--trading <file.yaml>', "trading rules: a runner config's trading section (or a file of defaults/symbols); its exits (take-profit, stop-loss, max hold) run as in the runner")
     .option('--adjusted', 'split/dividend-adjusted prices (store data)')
     .option('--seed <n>', 'seed of the strategy random stream', '1')
     .option('--report <file.html>', 'write a self-contained offline HTML report')
@@ -95,6 +99,15 @@ async function backtestFromFlags(f: Flags, cmd: Command): Promise<BacktestResult
     problems.push(...(e as ConfigError).problems);
   }
   if (size !== undefined) params.size = size;
+  let trading: TradingRules | undefined;
+  if (f.trading !== undefined) {
+    try {
+      trading = loadTradingRules(f.trading);
+    } catch (e) {
+      if (!(e instanceof ConfigError)) throw e;
+      problems.push(...e.problems.map((p) => `--trading ${f.trading}: ${p}`));
+    }
+  }
   let interval: Interval | undefined;
   if (f.interval) {
     try {
@@ -134,6 +147,7 @@ async function backtestFromFlags(f: Flags, cmd: Command): Promise<BacktestResult
       participationRate,
       seed,
       adjusted: f.adjusted,
+      trading,
       dataFingerprint: source.fingerprint,
       stopwatch: () => performance.now(),
     });

@@ -1,0 +1,83 @@
+/**
+ * `strategy` and `universe`: what runs on which instruments. The strategy must be registered
+ * (strategies/index.ts), its version pin must equal the code's, and its params pass its own schema.
+ */
+import { z } from 'zod';
+import { ConfigError } from '../../lib/core/errors.js';
+import { validateStrategyParams } from '../../lib/engine/strategy-params.js';
+import type { StrategyDefinition } from '../../lib/engine/strategy.js';
+import { STRATEGIES, strategyNames } from '../../strategies/index.js';
+import { expected, integer, oneOf, pattern, section, symbol, text } from './config-schema-util.js';
+import type { Validation } from './config-validation.js';
+
+/**
+ * Strategy bar intervals the live runner can deliver: 1-minute bars aggregated from IB's 5-second
+ * bars, minute multiples dividing 30 minutes derived from them (every bucket then starts on the
+ * hour grid and on the 09:30 open, as the stored/IB bars are labelled), and daily bars.
+ */
+export const LIVE_INTERVALS = ['1m', '2m', '3m', '5m', '10m', '15m', '30m', '1d'] as const;
+export type LiveInterval = (typeof LIVE_INTERVALS)[number];
+
+const SEMVER_RE = /^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(-[0-9A-Za-z.-]+)?(\+[0-9A-Za-z.-]+)?$/;
+
+export const strategySchema = section({
+  name: text('a strategy name'),
+  version: pattern('a semver version like 1.0.0', SEMVER_RE).optional(),
+  params: z.record(z.string(), z.unknown(), { error: expected('a mapping of strategy parameters') }).default({}),
+  interval: oneOf(LIVE_INTERVALS),
+  warmup: integer('a number of bars (integer >= 0)', (n) => n >= 0).optional(),
+});
+
+const SEC_TYPES = ['STK', 'FUT', 'CASH'] as const;
+
+export const universeSchema = section({
+  symbols: z.array(symbol(), { error: expected('a list of ticker symbols') }).min(1, { error: 'expected at least one symbol' }),
+  secType: oneOf(SEC_TYPES).default('STK'),
+  exchange: text('an exchange (SMART, NYSE, CME…)').default('SMART'),
+  currency: pattern('a currency code like USD', /^[A-Z]{3}$/).default('USD'),
+});
+export type UniverseSettings = z.output<typeof universeSchema>;
+
+export interface StrategySettings {
+  name: string;
+  /** The code's version (equal to the config's pin when it has one) */
+  version: string;
+  /** Validated by the strategy's schema, defaults filled in */
+  params: Record<string, unknown>;
+  interval: LiveInterval;
+  /** Bars of history loaded before the first live bar */
+  warmup: number;
+}
+
+/** The resolved strategy settings, or undefined (problems recorded); `loaded`: the definition that will run (default: the registry's) */
+export function checkStrategy(st: z.output<typeof strategySchema> | undefined, v: Validation, loaded?: StrategyDefinition): StrategySettings | undefined {
+  if (st === undefined) return undefined;
+  const definition = loaded ?? STRATEGIES[st.name];
+  if (loaded !== undefined && loaded.name !== st.name) {
+    v.problem(['strategy', 'name'], `the config names '${st.name}' but the strategy loaded to run is '${loaded.name}'`);
+    return undefined;
+  }
+  if (definition === undefined) {
+    v.problem(['strategy', 'name'], `unknown strategy '${st.name}'; known: ${strategyNames().join(', ')}`);
+    return undefined;
+  }
+  if (st.version !== undefined && st.version !== definition.version) {
+    v.problem(['strategy', 'version'], `the config pins ${st.name} ${st.version} but the code is ${definition.version}; deploy that version or update the pin`);
+  }
+  let params: Record<string, unknown>;
+  try {
+    params = validateStrategyParams(definition, st.params);
+  } catch (e) {
+    if (!(e instanceof ConfigError)) throw e;
+    for (const p of e.problems) v.problems.push(p.startsWith('(root): ') ? `strategy.params: ${p.slice(8)}` : `strategy.params.${p}`);
+    return undefined;
+  }
+  const warmup = st.warmup ?? definition.warmup?.(params) ?? 0;
+  return { name: st.name, version: definition.version, params, interval: st.interval, warmup };
+}
+
+export function checkUniverse(universe: UniverseSettings | undefined, v: Validation): void {
+  universe?.symbols.forEach((sym, i, all) => {
+    if (all.indexOf(sym) !== i) v.problem(['universe', 'symbols', i], `'${sym}' is listed twice`);
+  });
+}

@@ -1,0 +1,133 @@
+/**
+ * Recovery of a resumed run, before the strategy sees any data (live-runner.ts calls the two halves
+ * around the execution client's first reconciliation):
+ *
+ * 1. `prepareResume`, before `execution.start()`: the engine takes the journal's positions and cash
+ *    and adopts every order the journal left unconfirmed or open (Kernel.restore); the execution
+ *    client tracks them unbound (IbExecutionClient.recover), and expects IB to hold the journal's
+ *    positions plus whatever fills it reports. Strategy state is restored by the caller
+ *    (addStrategy's `state`, from the last snapshot).
+ * 2. The first reconciliation binds each adopted order found at IB by its orderRef (its fills since
+ *    the journal's last one replayed once) and ends those IB does not have, never sending them.
+ * 3. `completeResume`, after it: the outcome of every order is journaled (`reconcile` records:
+ *    IB's status, or NOT_FOUND), the replayed reports reach orders and portfolio, and the broker's
+ *    positions and cash replace the engine's where they differ (each difference journaled as an
+ *    alert): IB is the truth.
+ */
+import type { Logger } from '../../lib/core/logger.js';
+import type { InstrumentSpec } from '../../lib/data/instrument.js';
+import type { Kernel } from '../../lib/engine/kernel.js';
+import type { Journal } from '../../lib/journal/journal.js';
+import type { Recovery } from '../../lib/journal/recovery.js';
+import type { ExecutionSession, IbExecutionClient } from './ib-execution-client.js';
+import type { ReconcileReport } from './execution-types.js';
+import { accountCash } from './broker-queries.js';
+import type { RecoveredOrderOutcome } from './recovered-orders.js';
+import { adoptionPlan, type AdoptionPlan } from './run-resume.js';
+
+/** What the resumed run did, for the summary */
+export interface ResumeSummary {
+  restarts: number;
+  /** Client order ids found at IB and adopted */
+  adopted: string[];
+  /** Client order ids IB did not have (not sent again) */
+  notFound: string[];
+  /** Client order ids the journal left open that never left the runner */
+  unsent: string[];
+  /** Instruments whose position was taken from IB */
+  positionsFromBroker: string[];
+  cashFromBroker: boolean;
+}
+
+export interface PreparedResume {
+  plan: AdoptionPlan;
+  outcomes: Promise<RecoveredOrderOutcome[]>;
+}
+
+/** Journal positions as the execution client's `positionsBefore` */
+export function positionsBefore(recovery: Recovery): Map<string, number> {
+  return new Map(Object.entries(recovery.positions).map(([k, p]) => [k, p.quantity]));
+}
+
+export async function prepareResume(recovery: Recovery, kernel: Kernel, execution: IbExecutionClient, journal: Journal, log: Logger): Promise<PreparedResume> {
+  const plan = adoptionPlan(recovery, kernel.now());
+  const restored = await kernel.restore({ positions: recovery.positions, cash: recovery.snapshotCash ?? undefined, orders: plan.adopt.map((a) => a.adopted) });
+  for (const u of restored.unresolved) journal.append('alert', { payload: { kind: 'recovery', message: `cannot restore ${u}` } });
+  const byCoid = new Map(restored.orders.map((o) => [o.clientOrderId, o]));
+  const inputs = plan.adopt.flatMap((a) => {
+    const order = byCoid.get(a.adopted.clientOrderId);
+    return order ? [{ order, orderRef: a.orderRef, knownExecutions: a.knownExecutions }] : [];
+  });
+  log.info('recovered from the journal', {
+    lastSeq: recovery.lastSeq,
+    snapshotSeq: recovery.lastSnapshot?.seq ?? null,
+    positions: recovery.positions,
+    toLookUp: inputs.map((i) => `${i.orderRef} (${i.order.status})`),
+    neverSent: plan.unsent.map((u) => u.order.clientOrderId),
+  });
+  return { plan, outcomes: execution.recover(inputs) };
+}
+
+export interface CompleteResumeContext {
+  recovery: Recovery;
+  prepared: PreparedResume;
+  report: ReconcileReport;
+  kernel: Kernel;
+  journal: Journal;
+  session: ExecutionSession;
+  account: string;
+  resolve: (instrument: string) => Promise<InstrumentSpec>;
+  now: () => number;
+  log: Logger;
+}
+
+/** Account summary request id: clear of the resolver's, the executions' (700_000+) and market data's (800_000+) */
+const CASH_REQ_ID = 690_001;
+const CASH_EPS = 0.005;
+
+export async function completeResume(c: CompleteResumeContext): Promise<ResumeSummary> {
+  const { kernel, journal, log } = c;
+  const ts = c.now();
+  const outcomes = await c.prepared.outcomes;
+  const summary: ResumeSummary = { restarts: journal.run.restarts, adopted: [], notFound: [], unsent: [], positionsFromBroker: [], cashFromBroker: false };
+  for (const o of outcomes) {
+    (o.outcome === 'adopted' ? summary.adopted : summary.notFound).push(o.clientOrderId);
+    journal.append('reconcile', {
+      ts,
+      clientOrderId: o.clientOrderId,
+      decisionId: o.orderRef,
+      ...(o.ibOrderId > 0 ? { brokerOrderId: o.ibOrderId } : {}),
+      payload: { status: o.status, outcome: o.outcome, adopted: o.outcome === 'adopted', orderRef: o.orderRef, permId: o.permId, clientId: o.clientId, ibFilled: o.ibFilled, detail: o.detail },
+    });
+  }
+  for (const u of c.prepared.plan.unsent) {
+    summary.unsent.push(u.order.clientOrderId);
+    journal.append('reconcile', { ts, clientOrderId: u.order.clientOrderId, payload: { status: 'NOT_FOUND', outcome: 'unsent', reason: u.reason } });
+  }
+  // the fills IB reported for adopted orders reach orders and portfolio now, strategies after onStart
+  kernel.applyPendingReports();
+
+  // positions: IB's, where they differ from the journal's plus the fills just replayed
+  const positions: Record<string, { quantity: number; avgPrice: number }> = {};
+  for (const p of c.report.externalPositions) {
+    const spec = await c.resolve(p.instrument).catch(() => undefined);
+    if (spec === undefined) continue; // not in the universe: alerted by the execution client, not ours to trade
+    const avgPrice = Number.isFinite(p.avgCost) ? p.avgCost / (spec.secType === 'FUT' ? spec.multiplier : 1) : kernel.portfolio.averagePrice(p.instrument);
+    positions[p.instrument] = { quantity: p.brokerQuantity, avgPrice: Number.isFinite(avgPrice) ? avgPrice : 0 };
+    summary.positionsFromBroker.push(p.instrument);
+    journal.append('alert', { ts, instrument: p.instrument, payload: { kind: 'position-from-broker', journal: p.ourQuantity, broker: p.brokerQuantity, message: `resumed with IB's position ${p.brokerQuantity} ${p.instrument} (journal and recovered fills: ${p.ourQuantity})` } });
+  }
+  // cash: IB's TotalCashValue (the runner trades a dedicated account)
+  const cash = await accountCash(c.session, c.account, CASH_REQ_ID);
+  const engineCash = kernel.portfolio.cash();
+  if (cash === undefined) {
+    journal.append('alert', { ts, payload: { kind: 'cash-unknown', message: `IB did not report the account's cash: resumed with the journal's ${engineCash}` } });
+  } else if (Math.abs(cash - engineCash) > CASH_EPS) {
+    journal.append('alert', { ts, payload: { kind: 'cash-from-broker', journal: engineCash, broker: cash, message: `resumed with IB's cash ${cash} (journal and recovered fills: ${engineCash})` } });
+    summary.cashFromBroker = true;
+  }
+  await kernel.restore({ positions, ...(cash !== undefined ? { cash } : {}) });
+  await journal.appendDurable('note', { ts, payload: { event: 'recovered', ...summary, positions: Object.fromEntries(kernel.instruments.keys().map((k) => [k, kernel.portfolio.position(k)])), cash: kernel.portfolio.cash() } });
+  log.info('resumed run recovered', { ...summary });
+  return summary;
+}
