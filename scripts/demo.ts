@@ -1,6 +1,8 @@
-// The quick-start job: import the bundled real data, load the watchlist, audit, summarize.
+// The quick-start job: import the bundled real data, load the watchlist, audit, backtest, build features,
+// walk forward, then promote (in a throwaway copy of the project).
 // Written with zx so each step is the exact CLI command a user would type.
 import { $ } from 'zx';
+import { promotionDemo } from './demo-promotion.js';
 
 $.verbose = true;
 const monger = ['node', 'bin/monger.js'];
@@ -23,5 +25,8 @@ await $`${monger} backtest --strategy sma-cross --params fast=5,slow=20 --size 5
 await $`${monger} features build --set data/feature-sets/core-daily.yaml --symbols SPY,QQQ,IWM,EEM --interval 1d`;
 // walk-forward: grid search on rolling train windows, chosen point out of sample, on worker threads
 await $`${monger} walkforward --strategy sma-cross --grid fast=5..20:5,slow=30..90:20 --params size=100 --symbols SPY,QQQ,IWM,EEM --interval 1d --folds 6 --embargo 5 --commission ib-fixed --no-progress --report data/reports/walkforward.html`;
+// promotion (issue 7), in a throwaway copy of the project: promote → tag → run from the tag, a refused
+// promotion (gate failed), a refused live run of unpromoted code, strategies ls
+await promotionDemo();
 console.log('\nDone. Open data/reports/sma-cross.html and data/reports/walkforward.html in a browser (they work offline).');
 console.log('Explore with: node bin/monger.js data bars SPY --interval 1d --from 2020-03-09 --to 2020-03-20 --adjusted');

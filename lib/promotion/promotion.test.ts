@@ -3,7 +3,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createPromotionRepo, type PromotionRepo } from '../../test/fixtures/promotion-repo.js';
+import { createPromotionRepo, type PromotionRepo } from './throwaway-repo.js';
 import { MemoryDataClient } from '../backtest/memory-data-client.js';
 import { runBacktest } from '../backtest/run-backtest.js';
 import type { StrategyDefinition } from '../engine/strategy.js';

@@ -1,19 +1,22 @@
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { expect, it } from 'vitest';
 
+const tags = () => execFileSync('git', ['tag', '-l'], { encoding: 'utf8' });
+
 // The README's first quick-start command, run as a newcomer would (into a throwaway store)
-it('runs npm run demo end to end: imports, loads the watchlist, audits, prints sessions', () => {
+it('runs npm run demo end to end: imports, audits, backtests, then promotes in a throwaway repository', () => {
   const dir = mkdtempSync(join(tmpdir(), 'monger-demo-'));
+  const tagsBefore = tags();
   try {
     const r = spawnSync(process.execPath, [resolve('node_modules/tsx/dist/cli.mjs'), 'scripts/demo.ts'], {
       encoding: 'utf8',
       env: { ...process.env, MONGER_DB: join(dir, 'demo.duckdb'), FORCE_COLOR: '0' },
     });
     const output = r.stdout + r.stderr;
-    expect(r.status, output).toBe(0);
+    expect(r.status, output.slice(-4000)).toBe(0);
     // every bundled daily series is audited; SPY covers all 5,849 sessions 1998-01-02..2021-03-31
     expect(output).toMatch(/SPY\s+1d\s+trade\s+XNYS\s+5,849\s+5,849\s+5,849\s+100\.00%/);
     expect(output).toContain("watchlist 'default'");
@@ -21,7 +24,35 @@ it('runs npm run demo end to end: imports, loads the watchlist, audits, prints s
     expect(output).toContain('2024-11-29T18:00:00Z');
     expect(output).toMatch(/sma-cross 1\.0\.0: [\d,]+ bars, \d+ orders/);
     expect(output).toContain('report written to data/reports/sma-cross.html');
+
+    // promotion, in a copy of the project: 1.0.0 promoted and tagged there (`git tag -n1` prints the
+    // annotated tag's subject), with the manifest's golden figures (82 round trips, OOS Sharpe 0.727)
+    const repo = /=== promotion: a throwaway git repository[^\n]*\n(\S+)\n/.exec(output)?.[1];
+    expect(repo, output).toBeDefined();
+    expect(output).toMatch(/promoted sma-cross 1\.0\.0: tag strategy\/sma-cross\/v1\.0\.0 on [0-9a-f]{12}/);
+    expect(output).toContain('strategy/sma-cross/v1.0.0 sma-cross 1.0.0: OOS Sharpe 0.727, 52 OOS trades');
+    // 1.0.1 refused by the gate it cannot pass, and not tagged
+    expect(output).toContain('monger: error PROMOTE_GATES_FAILED: sma-cross 1.0.1 is not promoted: 1 of 5 gate(s) failed');
+    expect(output).toContain('  - minTrades: backtest round trips 82 is below the minimum 1000 by 918');
+    expect(output).toContain('refused as expected (exit 5); tags: strategy/sma-cross/v1.0.0\n');
+    // the replay from the tag: its summary (the runner's last stdout line) carries 1.0.0 and traded
+    const summaryLine = output.split('\n').find((l) => l.startsWith('{"mode":"replay"'));
+    expect(summaryLine, output).toBeDefined();
+    const summary = JSON.parse(summaryLine!) as { strategy: string; version: string; orders: { total: number }; stopReason: string };
+    expect(summary).toMatchObject({ strategy: 'sma-cross', version: '1.0.0' });
+    expect(summary.orders.total).toBeGreaterThan(0);
+    // live with working-tree code: refused, naming the promoted version to run instead
+    expect(output).toContain("monger: error STRATEGY_LIVE_REFUSED: live trading runs only promoted code: 'sma-cross' names the working tree");
+    expect(output).toContain('promoted versions of sma-cross: 1.0.0');
+    expect(output).toContain('refused as expected (exit 2)');
+    // strategies ls: the promoted 1.0.0 (gates, last run in replay) and the 1.0.1 working tree
+    expect(output).toMatch(/sma-cross\s+1\.0\.0\s+\d{4}-\d{2}-\d{2}\s+[0-9a-f]{12}\s+0\.726\d+.*minTrades 40\s+replay /);
+    expect(output).toMatch(/sma-cross\s+1\.0\.1 \(working tree\)/);
+    // the copy is gone and this checkout was never tagged
+    expect(existsSync(repo!)).toBe(false);
+    expect(tags()).toBe(tagsBefore);
+    expect(existsSync('strategies/sma-cross/releases/1.0.1.json')).toBe(false);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
-});
+}, 600_000);

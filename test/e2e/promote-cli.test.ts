@@ -15,7 +15,7 @@ import { readJournal } from '../../lib/journal/journal.js';
 import type { StrategyListing } from '../../lib/promotion/catalog.js';
 import type { ReleaseRecord } from '../../lib/promotion/release-record.js';
 import { Store } from '../../lib/store/store.js';
-import { createPromotionRepo, type PromotionRepo } from '../fixtures/promotion-repo.js';
+import { createPromotionRepo, type PromotionRepo } from '../../lib/promotion/throwaway-repo.js';
 
 let repo: PromotionRepo;
 let dir: string;
