@@ -195,9 +195,9 @@ async function runInWorkers<T, R>(
         liveWorkers++;
         worker.on('message', (reply: TaskReply) => {
           if (settled) return;
-          if (reply.index < 0 && !reply.ok) return fail(setupFailure(input, where(worker), reply));
+          if (reply.index < 0 && reply.ok === false) return fail(setupFailure(input, where(worker), reply));
           running.delete(worker);
-          if (!reply.ok) return fail(taskFailure(reply.index, where(worker), reply));
+          if (reply.ok === false) return fail(taskFailure(reply.index, where(worker), reply));
           if (keepResults) results[reply.index] = reply.result as R;
           try {
             onResult?.(reply.index, reply.result);

@@ -34,6 +34,7 @@ import { Store } from '../../lib/store/store.js';
 import { TRADING_RULES_ID, TRADING_RULES_VERSION } from '../../lib/trading/trading-desk.js';
 import type { StrategyDefinition } from '../../lib/engine/strategy.js';
 import { STRATEGIES } from '../../strategies/index.js';
+import { parseCommissionModel } from '../../lib/backtest/commission.js';
 import { simFeatures } from '../tws-sim/features.js';
 import { TwsSimulator } from '../tws-sim/server.js';
 import { replayClock } from '../tws-sim/sim-clock.js';
@@ -187,7 +188,7 @@ export async function runRunner(config: RunnerConfig, options: RunnerOptions): P
         const store = await Store.open(r.db);
         cleanups.push(() => store.close());
         if (r.import?.length) await importFiles(store, r.import);
-        const features = options.simulatorFeatures?.(store) ?? simFeatures(store);
+        const features = options.simulatorFeatures?.(store) ?? simFeatures(store, { fillModel: r.fillModel, commission: parseCommissionModel(r.commission), slippageBps: r.slippageBps });
         const sim = new TwsSimulator({ store, port: r.simulator.port, serverVersion: r.simulator.serverVersion, account: config.ib.account, clock: simClock!, features, logger: log });
         const bound = await sim.start();
         cleanups.push(() => sim.stop());
@@ -352,14 +353,17 @@ export async function runRunner(config: RunnerConfig, options: RunnerOptions): P
 
     // 7. run until the data ends, the duration passes or the operator stops
     const startedAt = now();
-    const until = Math.min(config.replay?.toMs ?? Infinity, options.durationMs !== undefined ? startedAt + options.durationMs : Infinity, config.replay?.durationMs !== undefined ? startedAt + config.replay.durationMs : Infinity);
+    const dataEnd = config.replay?.toMs ?? Infinity;
+    const durationEnd = Math.min(options.durationMs !== undefined ? startedAt + options.durationMs : Infinity, config.replay?.durationMs !== undefined ? startedAt + config.replay.durationMs : Infinity);
+    const until = Math.min(dataEnd, durationEnd);
     const onAbort = () => {
       stopReason = 'signal';
       kernel.requestStop();
     };
     options.signal?.addEventListener('abort', onAbort, { once: true });
     cleanups.push(() => options.signal?.removeEventListener('abort', onAbort));
-    if (Number.isFinite(until)) stopReason = 'end of replay';
+    // the summary says which bound ended the run: the requested duration or the end of the replayed data
+    if (Number.isFinite(until)) stopReason = durationEnd < dataEnd ? 'duration' : 'end of replay';
     await kernel.run(until);
     marketData.flush(now());
 

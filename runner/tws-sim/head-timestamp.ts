@@ -37,7 +37,7 @@ export async function headTimestamp(r: HeadTimestampRequest, ctx: SimContext): P
   const kind = WHAT_TO_SHOW[r.whatToShow];
   if (!kind) return { ok: false, code: VALIDATION_ERROR, message: invalidRequest(`whatToShow '${r.whatToShow}' is not available`) };
   const resolved = await resolveDataContract(ctx.store, r.contract, ctx.clock.now());
-  if (!resolved.ok) return resolved;
+  if (resolved.ok === false) return resolved;
   const { inst, contract, segments } = resolved;
   let head = Infinity;
   for (const { interval, first } of await firstBars(ctx.store, segments, kind.needs)) {

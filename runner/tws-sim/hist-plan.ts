@@ -87,7 +87,7 @@ export async function planRequest(req: HistoricalRequest, ctx: SimContext, optio
   if (!kind) return refuse(VALIDATION_ERROR, invalidRequest(`whatToShow '${req.whatToShow}' is not available; the simulator serves ${Object.keys(WHAT_TO_SHOW).join(', ')}`));
   const now = ctx.clock.now();
   const resolved = await resolveDataContract(ctx.store, req.contract, now);
-  if (!resolved.ok) return resolved;
+  if (resolved.ok === false) return resolved;
   if (req.contract.secType === 'CONTFUT' && req.endDateTime) return refuse(CONTFUT_END_DATE.code, CONTFUT_END_DATE.text);
   if (req.keepUpToDate && req.endDateTime) return refuse(VALIDATION_ERROR, invalidRequest('End date not supported with live updates'));
   let end = now;

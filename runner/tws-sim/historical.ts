@@ -91,7 +91,7 @@ export function historicalFeature(options: HistoricalOptions = {}): SimFeature {
     const req = readHistoricalRequest(fields);
     const key = keyOf(conn, req.reqId);
     const planned = await planRequest(req, ctx, planOptions);
-    if (!planned.ok) return conn.error(req.reqId, planned.code, planned.message);
+    if (planned.ok === false) return conn.error(req.reqId, planned.code, planned.message);
     const { plan } = planned;
     watch(conn);
     stop(key, false); // a reused reqId replaces the old request
@@ -102,7 +102,7 @@ export function historicalFeature(options: HistoricalOptions = {}): SimFeature {
       weight: req.whatToShow === 'BID_ASK' ? 2 : 1,
       smallBars: intervalMs(plan.target) <= SMALL_BAR_MS,
     });
-    if (decision && !decision.ok) return conn.error(req.reqId, HMDS_ERROR, decision.message);
+    if (decision?.ok === false) return conn.error(req.reqId, HMDS_ERROR, decision.message);
     // nothing stored fits: still a request as far as pacing goes, answered at once
     if (!plan.source) {
       pacing?.release(key);
@@ -145,7 +145,7 @@ export function historicalFeature(options: HistoricalOptions = {}): SimFeature {
     try {
       const answer = await headTimestamp(req, ctx);
       if (state.cancelled) return;
-      if (answer.ok) conn.send(answer.fields);
+      if (answer.ok === true) conn.send(answer.fields);
       else conn.error(req.reqId, answer.code, answer.message);
     } finally {
       if (heads.get(key) === state) heads.delete(key);
