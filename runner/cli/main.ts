@@ -6,6 +6,7 @@ import { registerCalendarCommands } from './commands/calendar.js';
 import { registerDataCommands } from './commands/data.js';
 import { registerFeatureCommands } from './commands/features.js';
 import { registerGatewaySimCommand } from './commands/gateway-sim.js';
+import { registerParityCommand } from './commands/parity.js';
 import { registerPromoteCommand } from './commands/promote.js';
 import { registerRunCommand } from './commands/run.js';
 import { registerStrategiesCommands } from './commands/strategies.js';
@@ -28,6 +29,7 @@ export function buildProgram(): Command {
   registerFeatureCommands(program);
   registerGatewaySimCommand(program);
   registerRunCommand(program);
+  registerParityCommand(program);
   registerPromoteCommand(program);
   registerStrategiesCommands(program);
   return program;

@@ -3,12 +3,18 @@
  * store (or `:memory:`), `import` lists bar files/folders imported into it first, `from` / `to` (a
  * date = 00:00 UTC, or an ISO instant with a zone; a bare `to` date includes its whole UTC day),
  * `speed` (simulated seconds per real second), `duration` (90s, 30m, 2h of simulated time), and the
- * simulator the runner starts (`simulator.port`, `serverVersion`) unless `connect: true`.
+ * simulator the runner starts (`simulator.port`, `serverVersion`) unless `connect: true`, and how
+ * that simulator fills orders: `fillModel` quote (default: at the replayed bid/ask the moment an
+ * order arrives, as a live venue) or backtest (on the stored bars as the backtest does, next bar's
+ * open, runner/tws-sim/backtest-fills.ts), with `commission` (ib-fixed) and, for backtest fills,
+ * `slippageBps` (0).
  */
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { z } from 'zod';
-import { bool, expected, pattern, port, positive, section, text } from './config-schema-util.js';
+import { COMMISSION_MODEL_NAMES } from '../../lib/backtest/commission.js';
+import { FILL_MODELS } from '../tws-sim/backtest-fills.js';
+import { bool, expected, nonNegative, oneOf, pattern, port, positive, section, text } from './config-schema-util.js';
 import type { RunnerMode } from './config-schema-ib.js';
 import type { Validation } from './config-validation.js';
 
@@ -31,6 +37,9 @@ export const replaySchema = section({
   duration: pattern('a duration like 90s, 30m or 2h', DURATION_RE).optional(),
   connect: bool().default(false),
   simulator: simulatorSchema.default({ port: 0, serverVersion: 193 }),
+  fillModel: oneOf(FILL_MODELS).default('quote'),
+  commission: oneOf(COMMISSION_MODEL_NAMES).default('ib-fixed'),
+  slippageBps: nonNegative('a number of basis points >= 0').default(0),
 });
 
 export type ReplaySettings = z.output<typeof replaySchema> & {

@@ -3,10 +3,13 @@
  * simulator. Each feature owns the handlers for its OUT message ids (contracts, historical data,
  * market data, orders, account); the server core answers the session-level requests itself.
  */
+import type { CommissionModel } from '../../lib/backtest/commission.js';
 import type { Store } from '../../lib/store/store.js';
+import type { FillModel } from './backtest-fills.js';
 import { contractDetailsFeature } from './contract-details.js';
 import { historicalFeature } from './historical.js';
 import { marketDataFeature } from './market-data.js';
+import type { RealtimeDelay } from './realtime-bars.js';
 import { ordersFeature } from './orders.js';
 import { StoreQuoteBook } from './replay-quotes.js';
 import type { QuoteBook, SimFeature } from './types.js';
@@ -16,6 +19,16 @@ export interface SimFeaturesOptions {
   wrapQuotes?: (quotes: StoreQuoteBook) => QuoteBook;
   /** Rejections the orders feature takes before matching (fault injection) */
   orderFaults?: { takeRejection(): string | undefined };
+  /** How orders fill: at the replayed touch ('quote', default) or as the backtest fills them ('backtest') */
+  fillModel?: FillModel;
+  /** 'backtest' fill model: slippage of market and stop fills in basis points */
+  slippageBps?: number;
+  /** Default IBKR Pro Fixed */
+  commission?: CommissionModel;
+  /** When 5 s bars built from minute bars are sent (realtime-bars.ts); default 'source' */
+  realtimeDelay?: RealtimeDelay;
+  /** Real ms between market-data pushes; 0: only on the feature's `pump()` (lock-step replays) */
+  marketDataTickMs?: number;
 }
 
 /**
@@ -25,5 +38,11 @@ export interface SimFeaturesOptions {
 export function simFeatures(store: Store, options: SimFeaturesOptions = {}): SimFeature[] {
   const book = new StoreQuoteBook(store);
   const quotes = options.wrapQuotes?.(book) ?? book;
-  return [contractDetailsFeature(), historicalFeature(), marketDataFeature({ quotes }), ordersFeature({ quotes, faults: options.orderFaults })];
+  const o = options;
+  return [
+    contractDetailsFeature(),
+    historicalFeature(),
+    marketDataFeature({ quotes, realtimeDelay: o.realtimeDelay, tickIntervalMs: o.marketDataTickMs }),
+    ordersFeature({ quotes, faults: o.orderFaults, fillModel: o.fillModel, slippageBps: o.slippageBps, commission: o.commission, series: (k) => book.series(k) }),
+  ];
 }

@@ -7,7 +7,8 @@
  *
  * Each subscription answers at once, then a per-connection timer pushes what changed every
  * `tickIntervalMs` of real time; the timer runs only while the connection has subscriptions and
- * stops on cancel, on disconnect and on `close()`.
+ * stops on cancel, on disconnect and on `close()`. With `tickIntervalMs: 0` there is no timer:
+ * the owner calls `pump()` (a lock-step replay pushes exactly when it moved the clock).
  * reqMktData first sends tickReqParams (81) and marketDataType (58, the connection's type); a
  * snapshot sends the current ticks, then tickSnapshotEnd (57), and frees its line.
  */
@@ -30,7 +31,7 @@ import {
   resolveContract,
   VALIDATION,
 } from './md-request.js';
-import { RealtimeBars, realtimeSource, REALTIME_BAR_MS, WHAT_TO_SHOW_RT } from './realtime-bars.js';
+import { RealtimeBars, realtimeSource, REALTIME_BAR_MS, WHAT_TO_SHOW_RT, type RealtimeDelay } from './realtime-bars.js';
 import { isReplayQuoteBook, StoreQuoteBook, type ReplayQuoteBook } from './replay-quotes.js';
 import { IN, OUT, SimRequestError, type ClientConnection, type QuoteBook, type RequestHandler, type SimContext, type SimFeature } from './types.js';
 import { HMDS_ERROR, noData } from './ib-errors.js';
@@ -42,8 +43,10 @@ export interface MarketDataOptions {
   maxLines?: number;
   /** Concurrent depth books per client (3 with 100 lines) */
   maxDepth?: number;
-  /** Real milliseconds between pushes */
+  /** Real milliseconds between pushes; 0: no timer, pushes happen on `pump()` only */
   tickIntervalMs?: number;
+  /** When real-time bars from coarser stored bars are sent (realtime-bars.ts); default 'source' */
+  realtimeDelay?: RealtimeDelay;
   /** How far delayed market data (types 3/4) lags, in simulated ms (IB: 15 minutes) */
   delayedMs?: number;
   /** US stock VOLUME (and TRADES real-time bar volume) in lots of 100, as IB reports it (default true) */
@@ -51,6 +54,14 @@ export interface MarketDataOptions {
 }
 
 export { CONTFUT_MARKET_DATA };
+
+/** The feature plus manual pushing (for `tickIntervalMs: 0`). */
+export interface MarketDataFeature extends SimFeature {
+  /** Pushes what became due at the sim clock's now to every connection; resolves once sent */
+  pump(): Promise<void>;
+  /** Real-time bar subscriptions installed (answering), over all connections */
+  realtimeBarCount(): number;
+}
 
 /** What the push timer drives. */
 interface Subscription {
@@ -90,7 +101,7 @@ class Session {
   }
 }
 
-export function marketDataFeature(options: MarketDataOptions): SimFeature {
+export function marketDataFeature(options: MarketDataOptions): MarketDataFeature {
   const maxLines = options.maxLines ?? 100;
   const maxDepth = options.maxDepth ?? 3;
   const tickIntervalMs = options.tickIntervalMs ?? 250;
@@ -123,7 +134,7 @@ export function marketDataFeature(options: MarketDataOptions): SimFeature {
       s.timer = undefined;
       return;
     }
-    if (s.timer) return;
+    if (s.timer || tickIntervalMs <= 0) return;
     s.timer = setInterval(() => void pump(s), tickIntervalMs);
     s.timer.unref();
   }
@@ -243,7 +254,7 @@ export function marketDataFeature(options: MarketDataOptions): SimFeature {
       const series = await barBook.series(c.instrument.key);
       const source = series && realtimeSource(series, req.whatToShow);
       if (!source) throw new SimRequestError(req.reqId, HMDS_ERROR, noData(`${c.instrument.symbol}@${c.exchange} ${req.whatToShow}`));
-      return new RealtimeBars(req.reqId, c.instrument, source, req.useRTH, volumeDivisor(c), requestedAt);
+      return new RealtimeBars(req.reqId, c.instrument, source, req.useRTH, volumeDivisor(c), requestedAt, options.realtimeDelay);
     });
   };
 
@@ -270,6 +281,14 @@ export function marketDataFeature(options: MarketDataOptions): SimFeature {
       [OUT.REQ_REAL_TIME_BARS, reqRealTimeBars],
       [OUT.CANCEL_REAL_TIME_BARS, cancelRealTimeBars],
     ]),
+    async pump() {
+      for (const s of [...sessions.values()]) await pump(s);
+    },
+    realtimeBarCount() {
+      let n = 0;
+      for (const s of sessions.values()) for (const b of s.bars.values()) if (b) n++;
+      return n;
+    },
     close() {
       for (const s of sessions.values()) s.stopAll();
       sessions.clear();

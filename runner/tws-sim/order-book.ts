@@ -13,14 +13,21 @@
  *
  * Executions are identified like IB's (`0000e1a2.<permId hex>.01.<seq hex>`), deterministic
  * for a given sequence of requests and quotes.
+ *
+ * Fill models: 'quote' (default) matches against the replayed touch (order-matching.ts); 'backtest'
+ * fills on the stored trade bars exactly as the backtest's simulated venue does (backtest-fills.ts),
+ * for backtest-vs-live parity checks.
  */
 import { ibFixed, newOrderCommissionState, type CommissionModel } from '../../lib/backtest/commission.js';
+import { ConfigError } from '../../lib/core/errors.js';
+import { barRank, fillOnBar, type FillModel } from './backtest-fills.js';
 import type { SimContract } from './contract-match.js';
 import { Ledger, type AccountValues, type PortfolioLine, type PositionState } from './ledger.js';
 import { EPS, isFinal, isStop, key, orderEvent, OrderState, remaining } from './order-state.js';
 import { execId, ORDER_ERRORS, rejectText, requestProblem, TIFS, type BookEvent, type BookOrder, type ExecutionRecord } from './order-types.js';
 import { canTrade, dayOrderExpiry, fillPrice, Liquidity, ORDER_TYPES, stopElected, touch, type Side, type SimOrderType, type SimTif } from './order-matching.js';
 import type { SimOrderRequest } from './place-order.js';
+import { isReplayQuoteBook, lastClosedIndex, lowerBound, type ReplayBars, type ReplaySeries } from './replay-quotes.js';
 import type { QuoteBook, SimQuote } from './types.js';
 
 export type { BookEvent, BookOrder, ExecutionRecord, OrderStatus } from './order-types.js';
@@ -35,6 +42,12 @@ export interface OrderBookOptions {
   commission?: CommissionModel;
   /** First permId handed out (default 1,000,000,001) */
   firstPermId?: number;
+  /** Default 'quote' */
+  fillModel?: FillModel;
+  /** 'backtest' model: adverse slippage of market and stop fills in basis points (default 0) */
+  slippageBps?: number;
+  /** 'backtest' model: the stored bars of an instrument (default: the quote book's, when it is a replay book) */
+  series?: (instrumentKey: string) => Promise<ReplaySeries | undefined>;
 }
 
 export class OrderBook extends OrderState {
@@ -44,12 +57,21 @@ export class OrderBook extends OrderState {
   private readonly liquidity = new Liquidity();
   private readonly commissionModel: CommissionModel;
   private nextPermId: number;
+  private readonly series: ((instrumentKey: string) => Promise<ReplaySeries | undefined>) | undefined;
 
   constructor(private readonly options: OrderBookOptions) {
     super();
     this.ledger = new Ledger(options.account, options.startingCash ?? 1_000_000);
     this.commissionModel = options.commission ?? ibFixed();
     this.nextPermId = options.firstPermId ?? 1_000_000_001;
+    const q = options.quotes;
+    this.series = options.series ?? (isReplayQuoteBook(q) ? (k) => q.series(k) : undefined);
+    const bps = options.slippageBps ?? 0;
+    const problems: string[] = [];
+    if (options.fillModel !== undefined && options.fillModel !== 'quote' && options.fillModel !== 'backtest') problems.push(`fillModel: expected quote or backtest, was '${String(options.fillModel)}'`);
+    if (!(bps >= 0 && Number.isFinite(bps))) problems.push(`slippageBps: expected a number >= 0, was ${bps}`);
+    if (options.fillModel === 'backtest' && this.series === undefined) problems.push('fillModel backtest: needs the stored bars (a replay quote book or `series`)');
+    if (problems.length > 0) throw new ConfigError('OrderBook', problems);
   }
 
   get account(): string {
@@ -113,6 +135,7 @@ export class OrderBook extends OrderState {
       elected: false,
       evaluated: false,
       placedAt: now,
+      notBefore: now,
       expiresAt: tif === 'DAY' && problem === undefined ? dayOrderExpiry(contract.instrument, now, req.outsideRth) : undefined,
       commissionState: newOrderCommissionState(),
       commission: 0,
@@ -156,6 +179,7 @@ export class OrderBook extends OrderState {
    * fills marketable orders against the quotes at `now`, then re-marks open positions.
    */
   async tick(now: number): Promise<BookEvent[]> {
+    if (this.options.fillModel === 'backtest') return this.tickOnBars(now);
     const ev: BookEvent[] = [];
     for (const o of this.sorted()) {
       if (!isFinal(o) && o.expiresAt !== undefined && now >= o.expiresAt) this.cancelOrder(o, ev, false);
@@ -238,6 +262,8 @@ export class OrderBook extends OrderState {
     o.ocaGroup = req.ocaGroup;
     o.ocaType = req.ocaType;
     o.request = req;
+    // a changed order must not fill on bars from before the change (backtest model)
+    o.notBefore = Math.max(o.notBefore, now);
     const transmits = req.transmit && !o.transmitted;
     if (transmits) o.transmitted = true;
     o.status = this.statusOf(o);
@@ -311,7 +337,63 @@ export class OrderBook extends OrderState {
     // TWS's order: execDetails, then the order's new state, then the commission report
     ev.push({ kind: 'execution', execution }, orderEvent(o), { kind: 'commission', execution }, { kind: 'position', position });
     this.cancelLinked(o, qty, ev);
-    if (o.status === 'Filled') for (const child of this.children(o)) this.refresh(child, ev);
+    if (o.status === 'Filled') {
+      for (const child of this.children(o)) {
+        // released children start after the bar that filled their parent (backtest model)
+        child.notBefore = Math.max(child.notBefore, now);
+        this.refresh(child, ev);
+      }
+    }
+  }
+
+  /**
+   * The 'backtest' model's tick: every working order gets one chance on each stored trade bar that
+   * started at or after its `notBefore` and has closed by `now`, bar by bar in time order (within a
+   * bar by the backtest's priority); fills are stamped with the bar's close. DAY orders expire after
+   * matching, so the bar ending exactly at the close still counts, as in the backtest.
+   */
+  private async tickOnBars(now: number): Promise<BookEvent[]> {
+    const ev: BookEvent[] = [];
+    const keys = new Set(this.sorted().filter((o) => this.working(o)).map((o) => o.contract.instrument.key));
+    for (const k of keys) {
+      const bars = (await this.series!(k))?.trade;
+      if (bars) this.matchBars(k, bars, now, ev);
+    }
+    for (const o of this.sorted()) {
+      if (!isFinal(o) && o.expiresAt !== undefined && now >= o.expiresAt) this.cancelOrder(o, ev, false);
+    }
+    await this.mark(now);
+    return ev;
+  }
+
+  private matchBars(instKey: string, bars: ReplayBars, now: number, ev: BookEvent[]): void {
+    const mine = () =>
+      this.sorted()
+        .filter((o) => this.working(o) && o.contract.instrument.key === instKey)
+        .sort((a, b) => barRank(a.orderType) - barRank(b.orderType) || a.permId - b.permId);
+    let orders = mine();
+    if (orders.length === 0) return;
+    const last = lastClosedIndex(bars.ts, bars.length, bars.intervalMs, now);
+    const bar = { open: 0, high: 0, low: 0, close: 0 };
+    for (let i = lowerBound(bars.ts, bars.length, Math.min(...orders.map((o) => o.notBefore))); i <= last && orders.length > 0; i++) {
+      const t = bars.ts[i]!;
+      const close = t + bars.intervalMs;
+      bar.open = bars.open[i]!;
+      bar.high = bars.high[i]!;
+      bar.low = bars.low[i]!;
+      bar.close = bars.close[i]!;
+      for (const o of orders) {
+        // a fill earlier in this bar may have cancelled or released it (OCA, bracket)
+        if (!this.working(o) || t < o.notBefore || (o.expiresAt !== undefined && t >= o.expiresAt)) continue;
+        o.notBefore = close;
+        const elected = o.elected;
+        const f = fillOnBar(o, bar, this.options.slippageBps ?? 0);
+        if (o.elected !== elected) this.refresh(o, ev);
+        if (f !== undefined) this.fill(o, remaining(o), f.price, close, f.maker ? 1 : 2, ev);
+        if (o.tif === 'IOC' && !isFinal(o)) this.cancelOrder(o, ev, true);
+      }
+      orders = mine();
+    }
   }
 
 }

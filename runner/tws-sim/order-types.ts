@@ -40,6 +40,8 @@ export interface BookOrder {
   /** Matched at least once (later fills add liquidity) */
   evaluated: boolean;
   readonly placedAt: number;
+  /** 'backtest' fill model: bars starting before this cannot fill it (placement, modification, parent fill) */
+  notBefore: number;
   expiresAt: number | undefined;
   commissionState: OrderCommissionState;
   commission: number;

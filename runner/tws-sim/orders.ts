@@ -17,12 +17,13 @@
 import type { CommissionModel } from '../../lib/backtest/commission.js';
 import { listInstruments } from '../../lib/store/instruments.js';
 import { AccountRequests } from './account-requests.js';
+import type { FillModel } from './backtest-fills.js';
 import { matchContracts, type SimContract } from './contract-match.js';
 import { commissionReportFields, execDetailsEndFields, execDetailsFields } from './exec-messages.js';
 import { matchesFilter, readExecFilter } from './exec-filter.js';
 import { ambiguousContract, NO_SECURITY_DEFINITION } from './ib-errors.js';
 import { OPEN_ORDER_END, openOrderFields, orderStatusFields } from './open-order-message.js';
-import { OrderBook, type BookEvent, type BookOrder } from './order-book.js';
+import { OrderBook, type BookEvent, type BookOrder, type OrderBookOptions } from './order-book.js';
 import { readCancelOrder, readGlobalCancel, readPlaceOrder, type SimOrderRequest } from './place-order.js';
 import { OUT, type ClientConnection, type QuoteBook, type RequestHandler, type SimContext, type SimFeature } from './types.js';
 
@@ -35,6 +36,12 @@ export interface OrdersFeatureOptions {
   matchIntervalMs?: number;
   /** Default IBKR Pro Fixed (lib/backtest/commission.ts) */
   commission?: CommissionModel;
+  /** 'quote' (default): fill at the replayed touch; 'backtest': on stored bars as the backtest does (backtest-fills.ts) */
+  fillModel?: FillModel;
+  /** 'backtest' model: slippage of market and stop fills, basis points (default 0) */
+  slippageBps?: number;
+  /** 'backtest' model: the stored bars (default: the quote book's when it is a replay book) */
+  series?: OrderBookOptions['series'];
   /** Injected rejections (fault injection): a reason rejects the next order with 201 */
   faults?: { takeRejection(): string | undefined };
 }
@@ -45,6 +52,8 @@ export interface OrdersFeature extends SimFeature {
   readonly book: OrderBook | undefined;
   /** Runs one matching pass now (instead of waiting for the timer) */
   tick(): Promise<void>;
+  /** Resolves once every request received so far has been handled and answered */
+  settled(): Promise<void>;
 }
 
 export function ordersFeature(options: OrdersFeatureOptions): OrdersFeature {
@@ -101,6 +110,7 @@ class OrdersService {
         return self.book;
       },
       tick: () => this.serial(() => this.tick()),
+      settled: () => this.serial(() => undefined),
       close: () => this.close(),
     };
   }
@@ -108,7 +118,8 @@ class OrdersService {
   /** Remembers a client (for routing) and starts the matching loop on first contact. */
   private attach(conn: ClientConnection, ctx: SimContext): void {
     this.ctx ??= ctx;
-    this.book ??= new OrderBook({ account: ctx.account, quotes: this.options.quotes, startingCash: this.options.startingCash, commission: this.options.commission });
+    const o = this.options;
+    this.book ??= new OrderBook({ account: ctx.account, quotes: o.quotes, startingCash: o.startingCash, commission: o.commission, fillModel: o.fillModel, slippageBps: o.slippageBps, series: o.series });
     if (!this.conns.has(conn)) {
       this.conns.add(conn);
       conn.onClose(() => {

@@ -8,17 +8,23 @@
  *   minute therefore add up to exactly that minute's OHLCV;
  * - no lookahead: the bar starting at T is sent once its source bar has closed, at T + max(5 s,
  *   source interval). From minute data the stream thus runs one minute behind the clock, still one
- *   bar per 5 s and stamped with its true start time;
+ *   bar per 5 s and stamped with its true start time. With delay 'slot' (lock-step parity replays)
+ *   each bar is sent at its own end, T + 5 s, as IB does: a minute then completes at its close, as
+ *   in a backtest, at the price of showing a minute's spread-out path before the minute closed
+ *   (harmless to consumers of completed minutes, which is all the runner builds);
  * - BID/ASK/MIDPOINT use the quote bars (MIDPOINT: (bid + ask) / 2 of the same start); without
  *   quote bars they come from the trade bars -/+ half a tick, like the quote book's synthesis;
- * - slots without a source bar (closed market, gaps) send nothing; useRTH skips slots outside
- *   regular hours. Quote bars report volume, WAP and count as -1 (as in historical data); the
+ * - a slot inside a gap between two source bars of the same trading date gets a quiet bar (the
+ *   last close, volume 0), as IB sends a bar every 5 s while the market trades, quiet or not: a
+ *   consumer sees its stream continue (the runner takes a hole in the sequence for lost bars and
+ *   resynchronises). Before the first and after the last bar of a trading date (closed market)
+ *   nothing is sent; useRTH skips slots outside regular hours. Quote bars report volume, WAP and count as -1 (as in historical data); the
  *   store keeps no trade counts, so count is always -1.
  */
 import type { InstrumentRow } from '../../lib/store/instruments.js';
 import { roundTo, stepDecimals } from './md-request.js';
 import type { ReplayBars, ReplaySeries } from './replay-quotes.js';
-import { regularHours, type HoursWindow } from './trading-hours.js';
+import { regularHours, tradingDate, type HoursWindow } from './trading-hours.js';
 import { IN, type ClientConnection } from './types.js';
 
 export const REALTIME_BAR_MS = 5_000;
@@ -80,6 +86,9 @@ function midBars(series: ReplaySeries, bid: ReplayBars, ask: ReplayBars): Replay
   return mid;
 }
 
+/** When a 5 s bar is sent: once its source bar closed ('source', the default), or at its own end ('slot') */
+export type RealtimeDelay = 'source' | 'slot';
+
 export class RealtimeBars {
   active = true;
   /** Start of the next 5 s bar to send */
@@ -89,6 +98,8 @@ export class RealtimeBars {
   private readonly delayMs: number;
   private readonly decimals: number;
   private rth: { windows: HoursWindow[]; until: number } | undefined;
+  /** Whether source bars `next - 1` and `next` share a trading date (the gap between them is quiet, not closed) */
+  private gap: { next: number; quiet: boolean } | undefined;
 
   constructor(
     readonly reqId: number,
@@ -97,8 +108,9 @@ export class RealtimeBars {
     private readonly useRTH: boolean,
     private readonly volumeDivisor: number,
     now: number,
+    delay: RealtimeDelay = 'source',
   ) {
-    this.delayMs = Math.max(REALTIME_BAR_MS, source.bars.intervalMs);
+    this.delayMs = delay === 'slot' ? REALTIME_BAR_MS : Math.max(REALTIME_BAR_MS, source.bars.intervalMs);
     // the first bar is the next one to become due
     this.cursor = Math.floor((now - this.delayMs) / REALTIME_BAR_MS) * REALTIME_BAR_MS + REALTIME_BAR_MS;
     this.decimals = stepDecimals(inst.tickSize / 2);
@@ -123,7 +135,7 @@ export class RealtimeBars {
     if (iv >= REALTIME_BAR_MS) {
       while (this.j < b.length && b.ts[this.j]! + iv <= t) this.j++;
       const i = this.j;
-      if (i >= b.length || b.ts[i]! > t) return;
+      if (i >= b.length || b.ts[i]! > t) return this.quiet(conn, t, i);
       const n = Math.round(iv / REALTIME_BAR_MS);
       const k = Math.floor((t - b.ts[i]!) / REALTIME_BAR_MS);
       const volume = b.volume[i]! / n;
@@ -149,8 +161,18 @@ export class RealtimeBars {
       volume += b.volume[this.j]!;
       this.j++;
     }
-    if (this.j === first) return;
+    if (this.j === first) return this.quiet(conn, t, first);
     this.send(conn, t, b.open[first]!, high, low, b.close[this.j - 1]!, volume);
+  }
+
+  /** A slot without source data before source bar `next`: a quiet bar inside a trading date's gap, else nothing. */
+  private quiet(conn: ClientConnection, t: number, next: number): void {
+    const b = this.source.bars;
+    if (next <= 0 || next >= b.length) return;
+    if (this.gap?.next !== next) this.gap = { next, quiet: tradingDate(this.inst, b.ts[next - 1]!) === tradingDate(this.inst, b.ts[next]!) };
+    if (!this.gap.quiet) return;
+    const c = b.close[next - 1]!;
+    this.send(conn, t, c, c, c, c, 0);
   }
 
   /** Open -> low -> high -> close (or open -> high -> low -> close) at slots 0, ~n/3, ~2n/3, n-1. */
