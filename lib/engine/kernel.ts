@@ -17,6 +17,7 @@ import { OrderManager, type AdoptedOrder } from './order-manager.js';
 import { isMarketDrivenVenue, type DataClient, type ExecutionClient, type MarketDrivenVenue } from './ports.js';
 import { Portfolio } from './portfolio.js';
 import { RiskEngine, type RiskLimits } from './risk-engine.js';
+import type { RoutedSignal } from '../signals/signal.js';
 import type { BarSubscription, Environment, StrategyDefinition, UnsubscribeMode } from './strategy.js';
 import { validateStrategyParams } from './strategy-params.js';
 import { StrategyRuntime, type KernelServices } from './strategy-runtime.js';
@@ -102,7 +103,16 @@ export class Kernel implements KernelServices {
   private readonly strategies: StrategyRuntime[] = [];
   private readonly strategyById = new Map<string, StrategyRuntime>();
   private readonly observers: RunObserver[] = [];
-  private readonly pendingSubscriptions: { runtime: StrategyRuntime; subscription: BarSubscription }[] = [];
+  /** `settle`: an attachSubscription() caller waits for it (and takes its error) */
+  private readonly pendingSubscriptions: { runtime: StrategyRuntime; subscription: BarSubscription; settle?: (error: unknown, failed: boolean) => void }[] = [];
+  /** Async work the run waits for before its next event (pull-driven runs; see hold()) */
+  private readonly holds = new Set<Promise<void>>();
+  private holdWake: (() => void) | undefined;
+  private holdError: { error: unknown } | undefined;
+  /** Push sources whose nextTime changed outside the run (see sourceChanged()) */
+  private readonly changedSources: { source: EventSource; refresh: (() => void) | undefined }[] = [];
+  /** addSource() before run(): loaded (refill) and merged when the run starts */
+  private readonly addedSources: EventSource[] = [];
   private readonly pendingRemovals: SubscriptionSlot[] = [];
   private readonly reports: ExecutionReport[] = [];
   private readonly events: OrderEvent[] = [];
@@ -240,6 +250,10 @@ export class Kernel implements KernelServices {
       this.queue.push(this.feed);
     }
     await this.flushSubscriptions();
+    for (const s of this.addedSources.splice(0)) {
+      if (s.needsRefill) await s.refill();
+      this.queue.push(s);
+    }
     this.started = true;
     this.busy = true;
     for (const s of this.strategies) s.handlers.onStart?.();
@@ -270,6 +284,13 @@ export class Kernel implements KernelServices {
     const feed = this.feed;
     for (;;) {
       if (this.pendingSubscriptions.length > 0) return this.flushSubscriptions();
+      if (this.holds.size > 0) return this.awaitHolds();
+      if (this.changedSources.length > 0) {
+        for (const c of this.changedSources.splice(0)) {
+          c.refresh?.();
+          queue.update(c.source);
+        }
+      }
       const src = queue.peek();
       if (src === undefined) break;
       const live = feed !== undefined && src === feed;
@@ -282,7 +303,7 @@ export class Kernel implements KernelServices {
         const now = Math.min(this.clock.now(), until);
         if (now >= this.lastEventTime) this.advanceTo(now, true);
         if (this.pendingRemovals.length > 0) this.applyRemovals();
-        if (this.pendingSubscriptions.length > 0 || feed.buffered > 0) continue;
+        if (this.pendingSubscriptions.length > 0 || feed.buffered > 0 || this.changedSources.length > 0) continue;
         if (this.stopRequested || now >= until) break;
         return src.refill().then(() => queue.update(src));
       }
@@ -296,6 +317,9 @@ export class Kernel implements KernelServices {
       if (this.reports.length > 0 || this.events.length > 0) this.drain();
       if (this.pendingRemovals.length > 0) this.applyRemovals();
       else queue.updateTop();
+      // a pull source out of loaded data has nextTime Infinity: refilled now, before anything later,
+      // or it would sink in the heap and its remaining events would come late or never
+      if (!live && src.needsRefill) return src.refill().then(() => queue.update(src));
     }
     // a pull-driven run ends at its last event: timers due by then fire, later ones do not
     if (this.lastEventTime > -Infinity) this.advanceTo(this.lastEventTime, true);
@@ -416,9 +440,34 @@ export class Kernel implements KernelServices {
 
   private async flushSubscriptions(): Promise<void> {
     while (this.pendingSubscriptions.length > 0) {
-      const { runtime, subscription } = this.pendingSubscriptions.shift()!;
-      await this.attach(runtime, subscription);
+      const { runtime, subscription, settle } = this.pendingSubscriptions.shift()!;
+      if (settle === undefined) {
+        await this.attach(runtime, subscription);
+        continue;
+      }
+      try {
+        await this.attach(runtime, subscription);
+      } catch (e) {
+        settle(e, true);
+        continue;
+      }
+      settle(undefined, false);
     }
+  }
+
+  /** Waits for held work, attaching the subscriptions it requests meanwhile; a failure ends the run */
+  private async awaitHolds(): Promise<void> {
+    while (this.holds.size > 0 || this.pendingSubscriptions.length > 0) {
+      if (this.pendingSubscriptions.length > 0) {
+        await this.flushSubscriptions();
+        continue;
+      }
+      await new Promise<void>((resolve) => (this.holdWake = resolve));
+      this.holdWake = undefined;
+    }
+    const failed = this.holdError;
+    this.holdError = undefined;
+    if (failed !== undefined) throw failed.error;
   }
 
   private async attach(runtime: StrategyRuntime, s: BarSubscription): Promise<void> {
@@ -472,6 +521,9 @@ export class Kernel implements KernelServices {
   }
 
   private applyRemovals(): void {
+    // the dispatched source (the top) has moved on: restore the heap first, or a removal below could
+    // lift another source over it and leave it out of order
+    this.queue.updateTop();
     while (this.pendingRemovals.length > 0) {
       const slot = this.pendingRemovals.shift()!;
       if (slot.source !== undefined) {
@@ -482,8 +534,6 @@ export class Kernel implements KernelServices {
       const s = slot.subscription;
       this.bus.publish('engine.subscription', { action: 'unsubscribed', instrument: s.instrument, interval: s.interval, kind: s.kind, ts: this.clock.now() });
     }
-    // the dispatched source may have been removed; re-heapify from the top either way
-    this.queue.updateTop();
   }
 
   // ---- KernelServices (what strategy contexts call) ----------------------------------------
@@ -537,7 +587,74 @@ export class Kernel implements KernelServices {
 
   subscribe(runtime: StrategyRuntime, subscription: BarSubscription): void {
     this.pendingSubscriptions.push({ runtime, subscription });
+    this.holdWake?.();
     this.wakeLive();
+  }
+
+  /**
+   * Subscribes for `runtime` (as its ctx.subscribe) and resolves once the subscription is attached:
+   * history up to now loaded, its source merged. An attach error rejects the promise and does not
+   * end the run (the universe records the symbol as invalid).
+   */
+  attachSubscription(runtime: StrategyRuntime, subscription: BarSubscription): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      this.pendingSubscriptions.push({ runtime, subscription, settle: (error, failed) => (failed ? reject(error) : resolve()) });
+      this.holdWake?.();
+      this.wakeLive();
+    });
+  }
+
+  /**
+   * Pull-driven runs (backtests, accelerated replay) process no later event until `work` settles, so
+   * async work a handler starts (the universe resolving and subscribing a new symbol) completes at
+   * the handler's simulated time, deterministically; subscriptions it requests meanwhile are attached
+   * at once. A rejection ends the run with its error. Live runs do not wait (the work completes when
+   * it does, as it would in reality); a rejection is logged.
+   */
+  hold(work: Promise<unknown>): void {
+    if (this.feed !== undefined) {
+      work.catch((e: unknown) => this.log.error('held work failed', { error: e instanceof Error ? e.message : String(e) }));
+      return;
+    }
+    const settled = (error: { error: unknown } | undefined) => {
+      this.holds.delete(p);
+      if (error !== undefined) this.holdError ??= error;
+      this.holdWake?.();
+    };
+    const p: Promise<void> = work.then(
+      () => settled(undefined),
+      (error: unknown) => settled({ error }),
+    );
+    this.holds.add(p);
+  }
+
+  /** Merges another time-ordered source with the bars (a signal stream), before run(); it dispatches its own events */
+  addSource(source: EventSource): void {
+    if (this.started) throw new InvariantError('kernel.addSource() after run()');
+    this.addedSources.push(source);
+  }
+
+  /**
+   * A merged push source got events outside the run (a live signal arrived): at the next turn the
+   * kernel calls `refresh` (the source recomputes nextTime then, never while the heap holds the old
+   * value) and re-orders it; a waiting live kernel wakes.
+   */
+  sourceChanged(source: EventSource, refresh?: () => void): void {
+    this.changedSources.push({ source, refresh });
+    this.wakeLive();
+  }
+
+  /** Hands a signal to the strategies' onSignal (one strategy when given) and settles what they did */
+  deliverSignal(signal: Readonly<RoutedSignal>, runtime?: StrategyRuntime): void {
+    const busy = this.busy;
+    this.busy = true;
+    try {
+      if (runtime !== undefined) runtime.handlers.onSignal?.(signal);
+      else for (const s of this.strategies) s.handlers.onSignal?.(signal);
+    } finally {
+      this.busy = busy;
+    }
+    if (this.reports.length > 0 || this.events.length > 0) this.drain();
   }
 
   unsubscribe(runtime: StrategyRuntime, instrument: string, mode: UnsubscribeMode): void {

@@ -5,6 +5,7 @@ import type { BarKind, Interval } from '../data/interval.js';
 import type { Bar, DepthUpdate, QuoteTick, TradeTick } from '../model/market.js';
 import type { Fill, OrderEvent } from '../model/order-events.js';
 import type { BracketRequest, Order, OrderChanges, OrderRequest } from '../model/orders.js';
+import type { RoutedSignal } from '../signals/signal.js';
 import type { HistoryWindow } from './history-window.js';
 import type { OrderFactory } from './order-factory.js';
 import type { PortfolioView } from './portfolio.js';
@@ -85,6 +86,13 @@ export interface Strategy {
   onOrderEvent?(event: OrderEvent): void;
   onFill?(fill: Fill): void;
   onTimer?(name: string, ts: number): void;
+  /**
+   * A model's signal (lib/signals) for an instrument its universe made active (subscribed, history
+   * warmed up): at the signal's publication time in backtests (merged with the bars in time order,
+   * after the bars closing at the same time), when it arrives live. Route it with
+   * `ctx.signal(signal.instrument, signal.value)`.
+   */
+  onSignal?(signal: Readonly<RoutedSignal>): void;
   onStop?(): void;
 }
 

@@ -377,4 +377,77 @@ CREATE TABLE strategy_promotions (
 );
 `,
   },
+  {
+    version: 8,
+    name: 'signals and signal drop-folder files',
+    sql: `
+-- Trading signals (lib/signals, schema in lib/signals/README.md). One row per (symbol, ts), immutable
+-- (kept by the writer, like bars: no index). ts: the time the signal is about (UTC); available_at:
+-- when it was published (>= ts): a backtest sees the signal only from then on; source: provenance
+-- (file:line, model); file_id: the drop-folder file it came from.
+CREATE TABLE signals (
+  ts           TIMESTAMP NOT NULL,
+  symbol       VARCHAR NOT NULL,
+  value        DOUBLE NOT NULL,
+  available_at TIMESTAMP NOT NULL,
+  source       VARCHAR,
+  file_id      INTEGER,
+  inserted_at  TIMESTAMP NOT NULL DEFAULT current_timestamp,
+  CHECK (available_at >= ts)
+);
+-- Every CSV/Parquet file the drop-folder provider processed: 'imported' files are never read again;
+-- 'failed' ones (error names file and line) again only once their size or mtime changed.
+CREATE SEQUENCE signal_file_id_seq START 1;
+CREATE TABLE signal_files (
+  file_id      INTEGER PRIMARY KEY DEFAULT nextval('signal_file_id_seq'),
+  path         VARCHAR NOT NULL,
+  size         BIGINT NOT NULL,
+  mtime        TIMESTAMP NOT NULL,
+  status       VARCHAR NOT NULL CHECK (status IN ('imported', 'failed')),
+  rows         INTEGER NOT NULL,
+  error        VARCHAR,
+  processed_at TIMESTAMP NOT NULL DEFAULT current_timestamp
+);
+`,
+  },
+  {
+    version: 9,
+    name: 'reinforcement learning episodes and training runs',
+    sql: `
+-- One row per finished RL environment episode (lib/rl/metrics.ts saveEpisodes). run_id: a training or
+-- evaluation run (free text, e.g. rl_training_runs.run_id); episode: order within the run. Metrics are
+-- the engine's statistics over the episode's per-step equity (lib/rl/env/episode.ts documents each);
+-- details: symbols, start/end bar times, what ended it.
+CREATE TABLE rl_episodes (
+  run_id               VARCHAR NOT NULL,
+  episode              INTEGER NOT NULL,
+  created_at           TIMESTAMP NOT NULL DEFAULT current_timestamp,
+  env_index            INTEGER NOT NULL,
+  seed                 BIGINT NOT NULL,
+  steps                INTEGER NOT NULL,
+  reward_sum           DOUBLE NOT NULL,
+  sharpe               DOUBLE NOT NULL,
+  sortino              DOUBLE NOT NULL,
+  max_drawdown         DOUBLE NOT NULL,
+  turnover             DOUBLE NOT NULL,
+  exposure_utilization DOUBLE NOT NULL,
+  win_ratio            DOUBLE NOT NULL,
+  final_equity         DOUBLE NOT NULL,
+  details              JSON,
+  PRIMARY KEY (run_id, episode)
+);
+-- One row per RL training run (lib/rl/ppo): the env config and feature set it trained on (content
+-- hashes), its seed, environment steps, final metrics JSON and where its checkpoint is.
+CREATE TABLE rl_training_runs (
+  run_id          VARCHAR PRIMARY KEY,
+  created_at      TIMESTAMP NOT NULL DEFAULT current_timestamp,
+  env_config_hash VARCHAR NOT NULL,
+  feature_set_hash VARCHAR NOT NULL,
+  seed            BIGINT NOT NULL,
+  steps           BIGINT NOT NULL,
+  metrics         JSON NOT NULL,
+  checkpoint_path VARCHAR
+);
+`,
+  },
 ];

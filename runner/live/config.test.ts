@@ -6,6 +6,7 @@ import { stringify } from 'yaml';
 import { ConfigError } from '../../lib/core/errors.js';
 import { loadRunnerConfig, loadTradingRules, parseRunnerConfig, resolveTradingParams, toRiskLimits, tradingRules, validateRunnerConfig, type RunnerConfig } from './config.js';
 import { resolveTradingParams as resolveRuleParams } from '../../lib/trading/trading-params.js';
+import { strategyNames } from '../../strategies/index.js';
 
 type Raw = Record<string, any>;
 
@@ -274,7 +275,8 @@ describe('environment overrides', () => {
 
 describe('strategy', () => {
   it('must name a registered strategy', () => {
-    expect(problems(change((c) => (c.strategy.name = 'sma-crossing')))).toEqual(["strategy.name: unknown strategy 'sma-crossing'; known: buy-and-hold, sma-cross"]);
+    expect(problems(change((c) => (c.strategy.name = 'sma-crossing')))).toEqual([`strategy.name: unknown strategy 'sma-crossing'; known: ${strategyNames().join(', ')}`]);
+    expect(strategyNames()).toContain('sma-cross');
   });
 
   it('checks the version pin: semver, equal to the code', () => {

@@ -1,0 +1,110 @@
+/**
+ * Live polling of a signal provider: every `intervalMs` (clock and timers injected) it asks for what
+ * was published since its watermark up to now and hands the batch on (a PushSignalSource), noticing
+ * tickers it has never seen (`onNewSymbols`: the universe can start resolving them). The watermark
+ * is exposed after each poll so the runner can journal it and resume from it after a restart.
+ * A failed poll is reported and retried with a doubling delay (at most `maxBackoffMs`): a provider
+ * outage never stops the run.
+ */
+import type { Clock } from '../engine/clock.js';
+import type { Scheduler } from '../engine/live-feed.js';
+import { START_WATERMARK, type SignalProvider, type SignalWatermark } from './provider.js';
+import type { Signal } from './signal.js';
+
+export interface SignalPollerOptions {
+  provider: SignalProvider;
+  clock: Clock;
+  scheduler: Scheduler;
+  onSignals: (signals: Signal[]) => void;
+  onNewSymbols?: (symbols: string[]) => void;
+  onError?: (error: Error, failures: number) => void;
+  /** Default 1000 */
+  intervalMs?: number;
+  /** Late-row window (see provider.ts); default 60,000 */
+  lateMs?: number;
+  /** Signals per poll; after a full batch the next poll comes at once. Default 10,000 */
+  limit?: number;
+  /** Resume point (the journal's last watermark); default: from the beginning */
+  watermark?: SignalWatermark;
+  /** Symbols already known (the universe at start): not reported as new */
+  known?: Iterable<string>;
+  maxBackoffMs?: number;
+}
+
+export class SignalPoller {
+  private watermarkValue: SignalWatermark;
+  private readonly known: Set<string>;
+  private timer: unknown;
+  private running = false;
+  private inFlight: Promise<number> | undefined;
+  /** The last batch hit the limit: poll again at once */
+  private more = false;
+  private failures = 0;
+  polls = 0;
+  delivered = 0;
+
+  constructor(private readonly o: SignalPollerOptions) {
+    this.watermarkValue = o.watermark ?? START_WATERMARK;
+    this.known = new Set(o.known ?? []);
+  }
+
+  get watermark(): SignalWatermark {
+    return this.watermarkValue;
+  }
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.schedule(0);
+  }
+
+  stop(): void {
+    this.running = false;
+    if (this.timer !== undefined) this.o.scheduler.clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+
+  /** One poll now (also used by tests); resolves with the number of signals handed on */
+  pollNow(): Promise<number> {
+    this.inFlight ??= this.poll().finally(() => (this.inFlight = undefined));
+    return this.inFlight;
+  }
+
+  private schedule(ms: number): void {
+    if (!this.running) return;
+    this.timer = this.o.scheduler.setTimeout(() => {
+      this.timer = undefined;
+      void this.pollNow().then(
+        () => this.schedule(this.more ? 0 : (this.o.intervalMs ?? 1000)),
+        () => this.schedule(Math.min(this.o.maxBackoffMs ?? 60_000, (this.o.intervalMs ?? 1000) * 2 ** Math.min(this.failures, 16))),
+      );
+    }, ms);
+  }
+
+  private async poll(): Promise<number> {
+    let batch;
+    try {
+      batch = await this.o.provider.poll(this.watermarkValue, { until: this.o.clock.now(), limit: this.o.limit, lateMs: this.o.lateMs ?? 60_000 });
+    } catch (e) {
+      this.failures++;
+      const error = e instanceof Error ? e : new Error(String(e));
+      this.o.onError?.(error, this.failures);
+      throw error;
+    }
+    this.failures = 0;
+    this.polls++;
+    this.watermarkValue = batch.watermark;
+    this.more = batch.more;
+    if (batch.signals.length === 0) return 0;
+    const fresh: string[] = [];
+    for (const s of batch.signals) {
+      if (this.known.has(s.symbol)) continue;
+      this.known.add(s.symbol);
+      fresh.push(s.symbol);
+    }
+    if (fresh.length > 0) this.o.onNewSymbols?.(fresh);
+    this.delivered += batch.signals.length;
+    this.o.onSignals(batch.signals);
+    return batch.signals.length;
+  }
+}

@@ -1,0 +1,171 @@
+/**
+ * The universe on a kernel: UniverseManager ports implemented with the kernel, for one strategy (the
+ * one that trades the signals). Backtests (universe-backtest.ts) and the runner (issue 10 part 2:
+ * its own resolver and line allocator) compose it the same way.
+ *
+ * - Subscriptions are made for the served strategy (its onBar, ctx.instruments(), ctx.history see
+ *   them) through `kernel.attachSubscription`: history up to the current time is loaded, bars after
+ *   it stream; retirement unsubscribes it ('immediate': it is flat with no working orders by then).
+ * - Activation runs under `kernel.hold`: a backtest finishes it at the signal's simulated time.
+ * - The trader of an instrument: its TradingParams from the kernel's trading rules (defaults merged
+ *   with its overrides) are resolved and checked at activation (missing sizes make the symbol
+ *   invalid); the desk builds the Trader on the first ctx.signal with the same rules. Without
+ *   trading rules the strategy trades its signals itself.
+ * - Timers (idle checks, scripted actions) belong to an internal strategy `universe`, added before
+ *   the served strategy so the configured symbols are requested before anyone starts trading.
+ */
+import { z } from 'zod';
+import { ConfigError, DataError } from '../core/errors.js';
+import type { BarKind, Interval } from '../data/interval.js';
+import type { Kernel } from '../engine/kernel.js';
+import type { DataClient } from '../engine/ports.js';
+import { defineStrategy } from '../engine/strategy.js';
+import type { StrategyRuntime } from '../engine/strategy-runtime.js';
+import type { Signal } from '../signals/signal.js';
+import { resolveTradingParams, type TradingParams } from '../trading/trading-params.js';
+import { LinePool } from './line-pool.js';
+import { UniverseManager } from './universe-manager.js';
+import { UniverseError, type LineAllocator, type ResolveOutcome, type UniverseOptions } from './universe-types.js';
+
+export const UNIVERSE_STRATEGY_ID = 'universe';
+
+/** An operator's add/remove at a simulated time (a backtest replaying what the runner's control API does live) */
+export interface UniverseAction {
+  at: number;
+  add?: string;
+  remove?: string;
+  mode?: 'graceful' | 'immediate';
+}
+
+export interface UniverseActionResult {
+  at: number;
+  action: 'add' | 'remove';
+  symbol: string;
+  ok: boolean;
+  /** UniverseError code when refused */
+  code?: string;
+  error?: string;
+  /** The symbol's state right after */
+  state?: string;
+}
+
+export interface KernelUniverseOptions extends UniverseOptions {
+  /** The strategy whose subscriptions and signals these are */
+  strategyId: string;
+  interval: Interval;
+  kind?: BarKind;
+  /** Warm-up bars loaded at activation; default 1 */
+  history?: number;
+  /** Symbol → engine instrument (runner: the contract resolver); see dataClientResolver */
+  resolve: (symbol: string) => Promise<ResolveOutcome>;
+  /** Default: unlimited */
+  lines?: LineAllocator;
+  actions?: readonly UniverseAction[];
+}
+
+export class KernelUniverse {
+  readonly manager: UniverseManager;
+  readonly runtime: StrategyRuntime;
+  readonly actionResults: UniverseActionResult[] = [];
+  /** The trading parameters each activated instrument trades with */
+  readonly params = new Map<string, TradingParams>();
+  private target: StrategyRuntime | undefined;
+  /** The signal source's callback */
+  readonly onSignal = (signal: Signal): void => this.manager.onSignal(signal);
+
+  constructor(
+    private readonly kernel: Kernel,
+    options: KernelUniverseOptions,
+  ) {
+    const actions = [...(options.actions ?? [])];
+    actions.forEach((a, i) => {
+      if ((a.add === undefined) === (a.remove === undefined) || !Number.isFinite(a.at)) throw new ConfigError('universe', [`actions[${i}]: expected { at, add: SYMBOL } or { at, remove: SYMBOL }`]);
+    });
+    const target = () => {
+      if (this.target === undefined) throw new ConfigError('universe', [`strategy '${options.strategyId}' is not on the kernel; the universe serves the strategy that trades the signals`]);
+      return this.target;
+    };
+    const lines = options.lines ?? new LinePool(Infinity);
+    const k = kernel;
+    this.manager = new UniverseManager(options, {
+      resolve: options.resolve,
+      lines,
+      createTrader: (instrument, symbol) => {
+        // without trading rules the strategy trades its signals with its own orders: nothing to check
+        if (k.trading === undefined) return undefined;
+        const p = resolveTradingParams(k.trading.rules, instrument, symbol);
+        this.params.set(instrument, p);
+        return p;
+      },
+      subscribe: (instrument) => k.attachSubscription(target(), { instrument, interval: options.interval, kind: options.kind ?? 'trade', history: options.history ?? 1 }),
+      unsubscribe: (instrument) => k.unsubscribe(target(), instrument, 'immediate'),
+      position: (instrument) => k.portfolio.position(instrument),
+      workingOrders: (instrument) => k.orders.working(undefined, instrument).length,
+      deliver: (signal) => k.deliverSignal(signal, target()),
+      now: () => k.now(),
+      setTimer: (name, at) => this.runtime.context.setTimer(name, at),
+      cancelTimer: (name) => this.runtime.context.cancelTimer(name),
+      hold: (work) => k.hold(work),
+    });
+    const definition = defineStrategy({
+      name: UNIVERSE_STRATEGY_ID,
+      version: '1.0.0',
+      description: 'Activates and retires the instruments of a signal-driven universe',
+      params: z.object({}),
+      create: (ctx) => ({
+        onStart: () => {
+          this.target = kernel.strategyList().find((r) => r.id === options.strategyId);
+          target();
+          actions.forEach((a, i) => ctx.setTimer(`action:${i}`, a.at));
+          this.manager.start();
+        },
+        onTimer: (name: string) => {
+          if (name.startsWith('action:')) this.act(actions[Number(name.slice(7))]!);
+          else this.manager.onTimer(name);
+        },
+      }),
+    });
+    this.runtime = kernel.addStrategy(definition, { id: UNIVERSE_STRATEGY_ID });
+    // a retirement waiting for a position to close is checked when it closes
+    kernel.bus.subscribe('order.fill', (f) => {
+      if (kernel.portfolio.quantityAt(f.instrumentIndex) === 0) this.manager.onFlat(f.instrument);
+    });
+  }
+
+  private act(a: UniverseAction): void {
+    const at = this.kernel.now();
+    const refused = (action: 'add' | 'remove', symbol: string, e: unknown) => {
+      if (!(e instanceof UniverseError)) throw e;
+      this.actionResults.push({ at, action, symbol, ok: false, code: e.code, error: e.message, state: this.manager.entry(symbol)?.state });
+    };
+    if (a.remove !== undefined) {
+      try {
+        const v = this.manager.remove(a.remove, a.mode);
+        this.actionResults.push({ at, action: 'remove', symbol: a.remove, ok: true, state: v.state });
+      } catch (e) {
+        refused('remove', a.remove, e);
+      }
+      return;
+    }
+    const symbol = a.add!;
+    // an add completes under kernel.hold: the outcome is known before the next event
+    this.kernel.hold(
+      this.manager.add(symbol).then(
+        (v) => void this.actionResults.push({ at, action: 'add', symbol, ok: true, state: v.state }),
+        (e: unknown) => refused('add', symbol, e),
+      ),
+    );
+  }
+}
+
+/** Resolution through a data client (backtests): an unknown instrument is invalid, other failures transient */
+export function dataClientResolver(data: DataClient): (symbol: string) => Promise<ResolveOutcome> {
+  return async (symbol) => {
+    try {
+      return { status: 'ok', instrument: (await data.resolve(symbol)).key };
+    } catch (e) {
+      if (e instanceof DataError && e.code === 'UNKNOWN_SYMBOL') return { status: 'invalid', reason: e.message };
+      return { status: 'failed', reason: e instanceof Error ? e.message : String(e) };
+    }
+  };
+}

@@ -1,0 +1,450 @@
+/**
+ * Which instruments are traded now: configured symbols (static/mixed) and symbols that arrive with
+ * signals (dynamic/mixed), each activated on demand and retired when idle. Independent of IB and of
+ * the kernel: it drives ports (universe-types.ts) that the backtest and the runner implement.
+ *
+ * Activation (a signal for a symbol with no trader, `add`, a configured symbol at start): resolve the
+ * symbol (invalid ones are recorded and their signals skipped), check its trading parameters
+ * (defaults merged with its overrides), take its market-data lines (or wait for them), subscribe and
+ * warm up its history, then deliver the newest signal that waited. The async steps run under
+ * `ports.hold`, so a backtest completes them at the signal's simulated time.
+ *
+ * Lines: never more than the allocator's budget. When full, symbols wait; a freed line goes to the
+ * waiting symbol with an open position first, then configured/added ones, then the strongest |last
+ * signal|, then the longest waiting. `status().waiting` reports who waits and why.
+ *
+ * Retirement: a signal-driven symbol with no signal for `idleMs`, flat and without working orders,
+ * is unsubscribed and its lines freed; one with a position or orders is checked again when the host
+ * reports it flat (`onFlat`) and at least every `recheckMs`, and never retired while it holds either. Configured and added symbols are not
+ * retired for idleness. A later signal activates a retired symbol again.
+ *
+ * add/remove: a duplicate add, an invalid symbol, the removal of a symbol that is not a member throw
+ * a UniverseError and change nothing. A removed symbol leaves once flat with no working orders
+ * (graceful; `immediate` cancels its orders at once and refuses while a position is open); its
+ * signals are then ignored until it is added again.
+ */
+import { ConfigError } from '../core/errors.js';
+import { symbolProblem } from '../data/instrument.js';
+import type { Signal } from '../signals/signal.js';
+import {
+  UNIVERSE_MODES,
+  UNIVERSE_STATES,
+  UniverseError,
+  type ResolveOutcome,
+  type UniverseCounters,
+  type UniverseEntryView,
+  type UniverseEvent,
+  type UniverseOptions,
+  type UniversePorts,
+  type UniverseState,
+  type UniverseStatus,
+} from './universe-types.js';
+
+interface Entry {
+  symbol: string;
+  instrument: string | undefined;
+  state: UniverseState;
+  origin: 'static' | 'signal' | 'added';
+  pinned: boolean;
+  /** Removed by hand: its signals are ignored until it is added again */
+  removed: boolean;
+  lastSignalAt: number;
+  lastValue: number;
+  /** The newest signal that arrived before the symbol was active */
+  pending: Signal | undefined;
+  /** When it entered its state (waiting order) */
+  since: number;
+  reason: string | undefined;
+  activations: number;
+  delivered: number;
+  /** Bumped by every activation and removal: a stale async step sees it changed and stops */
+  generation: number;
+  holdsLine: boolean;
+  subscribed: boolean;
+  /** add() callers waiting for active/waiting (resolve) or failure (reject) */
+  waiters: { resolve: () => void; reject: (e: Error) => void }[];
+}
+
+const MEMBER_STATES: ReadonlySet<UniverseState> = new Set(['pending', 'resolving', 'waiting-for-line', 'warming', 'active']);
+const IDLE = 'idle:';
+
+export class UniverseManager {
+  readonly mode: UniverseOptions['mode'];
+  private readonly idleMs: number;
+  private readonly recheckMs: number;
+  private readonly maxSignalAgeMs: number;
+  private readonly entries = new Map<string, Entry>();
+  private readonly byInstrument = new Map<string, Entry>();
+  private readonly listeners: ((e: UniverseEvent) => void)[] = [];
+  private readonly ignoredOnce = new Set<string>();
+  private started = false;
+  readonly counters: UniverseCounters = { delivered: 0, ignored: 0, skippedInvalid: 0, skippedRetiring: 0, droppedStale: 0 };
+
+  constructor(
+    options: UniverseOptions,
+    private readonly ports: UniversePorts,
+  ) {
+    checkUniverseOptions(options);
+    this.mode = options.mode;
+    this.idleMs = options.idleMs ?? Infinity;
+    this.recheckMs = options.recheckMs ?? (Number.isFinite(this.idleMs) ? this.idleMs : 60_000);
+    this.maxSignalAgeMs = options.maxSignalAgeMs ?? this.idleMs;
+    for (const symbol of options.symbols ?? []) this.entries.set(symbol, newEntry(symbol, 'static', -Infinity));
+  }
+
+  /** Every state change and ignored symbol (journal, logs) */
+  on(listener: (e: UniverseEvent) => void): () => void {
+    this.listeners.push(listener);
+    return () => this.listeners.splice(this.listeners.indexOf(listener), 1);
+  }
+
+  /** Activates the configured symbols */
+  start(): void {
+    if (this.started) return;
+    this.started = true;
+    for (const e of this.entries.values()) if (e.state === 'pending') this.request(e);
+  }
+
+  /** A signal (in time order): delivered when its symbol is active, else it activates the symbol */
+  onSignal(signal: Signal): void {
+    const now = this.ports.now();
+    const e = this.entries.get(signal.symbol);
+    if (e !== undefined && e.state !== 'retired' && e.state !== 'invalid' && e.state !== 'retiring') {
+      e.lastSignalAt = now;
+      e.lastValue = signal.value;
+      if (e.state === 'active') this.deliver(e, signal);
+      else e.pending = signal;
+      return;
+    }
+    if (e?.state === 'invalid') {
+      this.counters.skippedInvalid++;
+      return;
+    }
+    if (e?.state === 'retiring') {
+      this.counters.skippedRetiring++;
+      return;
+    }
+    if (e?.removed === true || (this.mode === 'static' && e?.pinned !== true)) {
+      this.ignore(signal.symbol, now, e?.removed ? 'removed from the universe' : 'not in the static universe');
+      return;
+    }
+    const entry = e ?? newEntry(signal.symbol, 'signal', now);
+    if (e === undefined) this.entries.set(signal.symbol, entry);
+    entry.lastSignalAt = now;
+    entry.lastValue = signal.value;
+    entry.pending = signal;
+    this.request(entry);
+  }
+
+  /** A provider saw symbols for the first time (live): start resolving them before their signals are dispatched */
+  notice(symbols: readonly string[]): void {
+    if (this.mode === 'static') return;
+    for (const symbol of symbols) {
+      if (symbolProblem(symbol) !== undefined) continue;
+      const e = this.entries.get(symbol);
+      if (e !== undefined && (e.state !== 'retired' || e.removed)) continue;
+      const entry = e ?? newEntry(symbol, 'signal', -Infinity);
+      if (e === undefined) this.entries.set(symbol, entry);
+      this.request(entry);
+    }
+  }
+
+  /** Adds a symbol by hand (kept until removed); resolves once active or waiting for a line */
+  async add(symbol: string): Promise<UniverseEntryView> {
+    const bad = symbolProblem(symbol);
+    if (bad !== undefined) throw new UniverseError('UNIVERSE_INVALID_SYMBOL', symbol, bad);
+    const prev = this.entries.get(symbol);
+    if (prev !== undefined && MEMBER_STATES.has(prev.state)) {
+      throw new UniverseError('UNIVERSE_DUPLICATE', symbol, `already in the universe (${prev.state}, ${prev.origin === 'signal' ? 'from signals' : prev.origin})`);
+    }
+    if (prev?.state === 'retiring') throw new UniverseError('UNIVERSE_DUPLICATE', symbol, 'is being removed (retiring until flat); add it again once retired');
+    const snapshot = prev === undefined ? undefined : { ...prev, waiters: [] };
+    const e = prev ?? newEntry(symbol, 'added', this.ports.now());
+    this.entries.set(symbol, e);
+    Object.assign(e, { origin: 'added', pinned: true, removed: false, pending: undefined });
+    const done = new Promise<void>((resolve, reject) => e.waiters.push({ resolve, reject }));
+    this.request(e);
+    try {
+      await done;
+    } catch (err) {
+      // nothing changes: the universe is as before the add
+      if (snapshot === undefined) this.entries.delete(symbol);
+      else Object.assign(e, snapshot);
+      throw err;
+    }
+    return view(e);
+  }
+
+  /** Removes a member (see the file comment); returns its state afterwards (retiring or retired) */
+  remove(symbol: string, mode: 'graceful' | 'immediate' = 'graceful'): UniverseEntryView {
+    const e = this.entries.get(symbol);
+    if (e === undefined || !MEMBER_STATES.has(e.state)) {
+      throw new UniverseError('UNIVERSE_NOT_MEMBER', symbol, e === undefined ? 'not in the universe' : `not in the universe (${e.state}${e.reason ? `: ${e.reason}` : ''})`);
+    }
+    if (e.state === 'active') {
+      const position = this.ports.position(e.instrument!);
+      if (mode === 'immediate' && position !== 0) throw new UniverseError('UNIVERSE_POSITION_OPEN', symbol, `holds a position of ${position}: close it first, or remove gracefully (leaves once flat)`);
+      e.removed = true;
+      e.pinned = false;
+      if (mode === 'graceful' && (position !== 0 || this.ports.workingOrders(e.instrument!) > 0)) {
+        this.transition(e, 'retiring', 'removed: leaves once flat with no working orders');
+        this.ports.setTimer(IDLE + symbol, this.ports.now() + this.recheckMs);
+      } else this.retire(e, 'removed');
+      return view(e);
+    }
+    e.removed = true;
+    e.pinned = false;
+    this.rejectWaiters(e, new UniverseError('UNIVERSE_NOT_MEMBER', symbol, 'removed before it became active'));
+    this.retire(e, 'removed');
+    return view(e);
+  }
+
+  /** The host routes its timers here; true when the timer was the universe's */
+  onTimer(name: string): boolean {
+    if (!name.startsWith(IDLE)) return false;
+    const e = this.entries.get(name.slice(IDLE.length));
+    if (e === undefined) return true;
+    const now = this.ports.now();
+    if (e.state === 'retiring') {
+      if (this.ports.position(e.instrument!) === 0 && this.ports.workingOrders(e.instrument!) === 0) this.retire(e, 'removed');
+      else this.ports.setTimer(name, now + this.recheckMs);
+      return true;
+    }
+    if (e.pinned || !MEMBER_STATES.has(e.state)) return true;
+    const due = (Number.isFinite(e.lastSignalAt) ? e.lastSignalAt : e.since) + this.idleMs;
+    if (now < due) {
+      this.ports.setTimer(name, due);
+      return true;
+    }
+    if (e.state === 'waiting-for-line') {
+      this.transition(e, 'retired', `no signal for ${seconds(this.idleMs)} while waiting for a line`);
+    } else if (e.state !== 'active') {
+      this.ports.setTimer(name, now + this.recheckMs);
+    } else if (this.ports.position(e.instrument!) !== 0 || this.ports.workingOrders(e.instrument!) > 0) {
+      this.ports.setTimer(name, now + this.recheckMs);
+    } else {
+      this.retire(e, `idle: no signal for ${seconds(this.idleMs)}, flat, no working orders`);
+    }
+    return true;
+  }
+
+  /**
+   * The host saw the instrument's position go flat (a fill): a retirement that waited for it is
+   * checked right after the current event (a timer at now), not at the next recheck.
+   */
+  onFlat(instrument: string): void {
+    const e = this.byInstrument.get(instrument);
+    if (e === undefined || e.instrument !== instrument) return;
+    const overdue = e.state === 'active' && !e.pinned && this.ports.now() >= (Number.isFinite(e.lastSignalAt) ? e.lastSignalAt : e.since) + this.idleMs;
+    if (e.state === 'retiring' || overdue) this.ports.setTimer(IDLE + e.symbol, this.ports.now());
+  }
+
+  entry(symbol: string): UniverseEntryView | undefined {
+    const e = this.entries.get(symbol);
+    return e === undefined ? undefined : view(e);
+  }
+
+  /** Instruments streaming for the strategy now */
+  activeInstruments(): string[] {
+    return [...this.entries.values()].filter((e) => e.state === 'active' || e.state === 'retiring').map((e) => e.instrument!);
+  }
+
+  status(): UniverseStatus {
+    const states = Object.fromEntries(UNIVERSE_STATES.map((s) => [s, 0])) as Record<UniverseState, number>;
+    for (const e of this.entries.values()) states[e.state]++;
+    const lines = this.ports.lines;
+    return {
+      mode: this.mode,
+      lines: { budget: lines.budget, used: lines.used },
+      states,
+      waiting: this.waitingInOrder().map((e) => ({ symbol: e.symbol, hasPosition: this.hasPosition(e), signal: e.lastValue, since: e.since, reason: e.reason ?? '' })),
+      entries: [...this.entries.values()].map(view),
+      counters: { ...this.counters },
+    };
+  }
+
+  // ---- activation ------------------------------------------------------------------------
+
+  private request(e: Entry): void {
+    e.generation++;
+    e.activations++;
+    this.transition(e, 'resolving');
+    this.ports.hold(this.activate(e, e.generation));
+  }
+
+  private async activate(e: Entry, gen: number): Promise<void> {
+    let outcome: ResolveOutcome;
+    try {
+      outcome = await this.ports.resolve(e.symbol);
+    } catch (err) {
+      outcome = { status: 'failed', reason: message(err) };
+    }
+    if (e.generation !== gen) return;
+    if (outcome.status !== 'ok') {
+      const invalid = outcome.status === 'invalid';
+      this.transition(e, invalid ? 'invalid' : 'retired', invalid ? outcome.reason : `could not resolve now (the next signal tries again): ${outcome.reason}`);
+      this.rejectWaiters(e, new UniverseError('UNIVERSE_INVALID_SYMBOL', e.symbol, invalid ? outcome.reason : `could not resolve now: ${outcome.reason}`));
+      return;
+    }
+    e.instrument = outcome.instrument;
+    this.byInstrument.set(e.instrument, e);
+    try {
+      this.ports.createTrader(e.instrument, e.symbol);
+    } catch (err) {
+      this.transition(e, 'invalid', `no trader: ${message(err)}`);
+      this.rejectWaiters(e, new UniverseError('UNIVERSE_INVALID_SYMBOL', e.symbol, `no trader: ${message(err)}`));
+      return;
+    }
+    if (!this.ports.lines.tryAcquire(e.symbol)) {
+      this.transition(e, 'waiting-for-line', `line budget ${this.ports.lines.budget} used up (${this.ports.lines.used} lines held)`);
+      this.resolveWaiters(e);
+      this.armIdle(e);
+      return;
+    }
+    e.holdsLine = true;
+    await this.warm(e, gen);
+  }
+
+  private async warm(e: Entry, gen: number): Promise<void> {
+    this.transition(e, 'warming');
+    const instrument = e.instrument!;
+    try {
+      await this.ports.subscribe(instrument);
+    } catch (err) {
+      if (e.generation !== gen) return;
+      this.transition(e, 'invalid', `no market data: ${message(err)}`);
+      this.rejectWaiters(e, new UniverseError('UNIVERSE_INVALID_SYMBOL', e.symbol, `no market data: ${message(err)}`));
+      this.releaseLine(e);
+      return;
+    }
+    if (e.generation !== gen) {
+      // removed while subscribing: its line is already free
+      this.ports.unsubscribe(instrument);
+      return;
+    }
+    e.subscribed = true;
+    this.transition(e, 'active');
+    this.resolveWaiters(e);
+    this.armIdle(e);
+    const p = e.pending;
+    e.pending = undefined;
+    if (p === undefined) return;
+    if (this.ports.now() - p.availableAt <= this.maxSignalAgeMs) this.deliver(e, p);
+    else this.counters.droppedStale++;
+  }
+
+  private deliver(e: Entry, s: Signal): void {
+    e.delivered++;
+    this.counters.delivered++;
+    this.ports.deliver({ ...s, instrument: e.instrument! });
+  }
+
+  // ---- lines and retirement ----------------------------------------------------------------
+
+  private retire(e: Entry, reason: string): void {
+    e.generation++;
+    e.pending = undefined;
+    if (e.subscribed) {
+      this.ports.unsubscribe(e.instrument!);
+      e.subscribed = false;
+    }
+    this.ports.cancelTimer(IDLE + e.symbol);
+    this.transition(e, 'retired', reason);
+    this.releaseLine(e);
+  }
+
+  private releaseLine(e: Entry): void {
+    if (!e.holdsLine) return;
+    e.holdsLine = false;
+    this.ports.lines.release(e.symbol);
+    this.grantWaiting();
+  }
+
+  /** Freed lines go to waiting symbols in priority order */
+  private grantWaiting(): void {
+    for (const next of this.waitingInOrder()) {
+      if (!this.ports.lines.tryAcquire(next.symbol)) return;
+      next.holdsLine = true;
+      this.ports.hold(this.warm(next, next.generation));
+    }
+  }
+
+  private waitingInOrder(): Entry[] {
+    const waiting = [...this.entries.values()].filter((e) => e.state === 'waiting-for-line');
+    const key = waiting.map((e) => ({ e, position: this.hasPosition(e) ? 1 : 0, strength: Number.isFinite(e.lastValue) ? Math.abs(e.lastValue) : 0 }));
+    key.sort((a, b) => b.position - a.position || Number(b.e.pinned) - Number(a.e.pinned) || b.strength - a.strength || a.e.since - b.e.since || (a.e.symbol < b.e.symbol ? -1 : 1));
+    return key.map((k) => k.e);
+  }
+
+  private hasPosition(e: Entry): boolean {
+    return e.instrument !== undefined && this.ports.position(e.instrument) !== 0;
+  }
+
+  private armIdle(e: Entry): void {
+    if (e.pinned || !Number.isFinite(this.idleMs)) return;
+    const from = Number.isFinite(e.lastSignalAt) ? e.lastSignalAt : this.ports.now();
+    this.ports.setTimer(IDLE + e.symbol, Math.max(from + this.idleMs, this.ports.now()));
+  }
+
+  // ---- bookkeeping -------------------------------------------------------------------------
+
+  private transition(e: Entry, to: UniverseState, reason?: string): void {
+    const from = e.state;
+    const ts = this.ports.now();
+    e.state = to;
+    e.reason = reason;
+    e.since = ts;
+    const event: UniverseEvent = { type: 'state', ts, symbol: e.symbol, instrument: e.instrument, from, to, ...(reason !== undefined ? { reason } : {}) };
+    for (const l of this.listeners) l(event);
+  }
+
+  private ignore(symbol: string, ts: number, reason: string): void {
+    this.counters.ignored++;
+    if (this.ignoredOnce.has(symbol)) return;
+    this.ignoredOnce.add(symbol);
+    for (const l of this.listeners) l({ type: 'ignored', ts, symbol, reason });
+  }
+
+  private resolveWaiters(e: Entry): void {
+    for (const w of e.waiters.splice(0)) w.resolve();
+  }
+
+  private rejectWaiters(e: Entry, error: Error): void {
+    for (const w of e.waiters.splice(0)) w.reject(error);
+  }
+}
+
+function newEntry(symbol: string, origin: Entry['origin'], since: number): Entry {
+  const pinned = origin !== 'signal';
+  return { symbol, instrument: undefined, state: 'pending', origin, pinned, removed: false, lastSignalAt: -Infinity, lastValue: NaN, pending: undefined, since, reason: undefined, activations: 0, delivered: 0, generation: 0, holdsLine: false, subscribed: false, waiters: [] };
+}
+
+function view(e: Entry): UniverseEntryView {
+  return { symbol: e.symbol, instrument: e.instrument, state: e.state, origin: e.origin, pinned: e.pinned, lastSignalAt: e.lastSignalAt, lastValue: e.lastValue, reason: e.reason, activations: e.activations, delivered: e.delivered };
+}
+
+function message(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
+
+function seconds(ms: number): string {
+  return ms % 60_000 === 0 ? `${ms / 60_000} min` : `${ms / 1000} s`;
+}
+
+/** Every problem of the options, by path; throws a ConfigError */
+export function checkUniverseOptions(o: UniverseOptions): void {
+  const problems: string[] = [];
+  if (!(UNIVERSE_MODES as readonly string[]).includes(o.mode)) problems.push(`universe.mode: expected one of ${UNIVERSE_MODES.join(', ')}, got ${JSON.stringify(o.mode)}`);
+  const symbols = o.symbols ?? [];
+  if (o.mode === 'dynamic' && symbols.length > 0) problems.push('universe.symbols: a dynamic universe is signal-driven only; use mode mixed for configured symbols plus signal-driven ones');
+  symbols.forEach((s, i) => {
+    const bad = symbolProblem(s);
+    if (bad !== undefined) problems.push(`universe.symbols[${i}]: ${bad}`);
+    else if (symbols.indexOf(s) !== i) problems.push(`universe.symbols[${i}]: '${s}' is listed twice`);
+  });
+  for (const k of ['idleMs', 'recheckMs', 'maxSignalAgeMs'] as const) {
+    const v = o[k];
+    if (v !== undefined && !(v > 0)) problems.push(`universe.${k}: expected a positive number of milliseconds (Infinity: never), got ${v}`);
+  }
+  if (problems.length > 0) throw new ConfigError('universe', problems);
+}

@@ -1,0 +1,134 @@
+/**
+ * The universe manager's vocabulary: modes, the states an instrument goes through, the ports it
+ * drives (so the backtest and the runner plug in their own resolver, lines, data and traders), its
+ * events and its typed errors.
+ */
+import { WorkbenchError } from '../core/errors.js';
+import type { RoutedSignal, Signal } from '../signals/signal.js';
+
+/**
+ * - `static`: the configured symbols only; signals for others are ignored.
+ * - `dynamic`: signal-driven only: a symbol joins with its first signal (no configured symbols).
+ * - `mixed`: the configured symbols as a fixed base, plus signal-driven additions.
+ */
+export const UNIVERSE_MODES = ['static', 'dynamic', 'mixed'] as const;
+export type UniverseMode = (typeof UNIVERSE_MODES)[number];
+
+/**
+ * pending → resolving → (waiting-for-line →) warming → active → (retiring →) retired; resolving or
+ * warming may end in `invalid` (unknown symbol, no trading parameters, no data), a transient
+ * resolution failure in `retired` (the next signal tries again).
+ */
+export const UNIVERSE_STATES = ['pending', 'resolving', 'waiting-for-line', 'warming', 'active', 'retiring', 'retired', 'invalid'] as const;
+export type UniverseState = (typeof UNIVERSE_STATES)[number];
+
+export interface UniverseOptions {
+  mode: UniverseMode;
+  /** static/mixed: the configured symbols: activated at start, never retired for idleness */
+  symbols?: readonly string[];
+  /**
+   * A signal-driven symbol with no signal for this long, flat and without working orders, is retired
+   * and its lines freed (never while it holds a position or orders). Default Infinity: never.
+   */
+  idleMs?: number;
+  /** How soon a retirement held up by a position or working orders is checked again (besides when the position goes flat); default idleMs */
+  recheckMs?: number;
+  /** A signal that waited for its symbol's activation longer than this is dropped, not traded; default idleMs */
+  maxSignalAgeMs?: number;
+}
+
+export type ResolveOutcome =
+  | { status: 'ok'; instrument: string }
+  /** The symbol does not exist (IB error 200, not in the store): recorded, its signals skipped */
+  | { status: 'invalid'; reason: string }
+  /** Could not ask now (disconnected, rate limited, circuit open): the next signal tries again */
+  | { status: 'failed'; reason: string };
+
+/** Market-data lines: the universe never holds more than the budget (runner: IB lines; backtest: a cap) */
+export interface LineAllocator {
+  /** Lines the universe may use */
+  readonly budget: number;
+  readonly used: number;
+  /** Takes the lines of one instrument if they are free */
+  tryAcquire(symbol: string): boolean;
+  release(symbol: string): void;
+}
+
+/** What the universe drives; the kernel host (kernel-universe.ts) and the runner implement it */
+export interface UniversePorts {
+  /** Symbol → engine instrument (runner: the contract resolver with its cache, rate limit and invalid records) */
+  resolve(symbol: string): Promise<ResolveOutcome>;
+  lines: LineAllocator;
+  /** Checks (and builds) the instrument's trader from the defaults merged with its overrides; throws a ConfigError */
+  createTrader(instrument: string, symbol: string): unknown;
+  /** Subscribes the instrument's data and loads its warm-up history; resolves once it streams */
+  subscribe(instrument: string): Promise<void>;
+  unsubscribe(instrument: string): void;
+  position(instrument: string): number;
+  workingOrders(instrument: string): number;
+  /** Hands a signal of an active instrument to the strategy */
+  deliver(signal: RoutedSignal): void;
+  now(): number;
+  setTimer(name: string, at: number): void;
+  cancelTimer(name: string): void;
+  /** Async work started now (activation): a backtest finishes it before its next event (kernel.hold) */
+  hold(work: Promise<unknown>): void;
+}
+
+export interface UniverseEntryView {
+  symbol: string;
+  instrument: string | undefined;
+  state: UniverseState;
+  origin: 'static' | 'signal' | 'added';
+  /** Never retired for idleness (configured or added by hand) */
+  pinned: boolean;
+  lastSignalAt: number;
+  lastValue: number;
+  /** Why it is invalid, waiting, retiring or retired */
+  reason: string | undefined;
+  activations: number;
+  /** Signals delivered to the strategy */
+  delivered: number;
+}
+
+export interface UniverseStatus {
+  mode: UniverseMode;
+  lines: { budget: number; used: number };
+  states: Record<UniverseState, number>;
+  /** Waiting for a line, in the order they would get one */
+  waiting: { symbol: string; hasPosition: boolean; signal: number; since: number; reason: string }[];
+  entries: UniverseEntryView[];
+  counters: UniverseCounters;
+}
+
+export interface UniverseCounters {
+  delivered: number;
+  /** Signals for symbols outside a static universe */
+  ignored: number;
+  /** Signals for invalid symbols */
+  skippedInvalid: number;
+  /** Signals for symbols being removed */
+  skippedRetiring: number;
+  /** Signals too old by the time their symbol became active */
+  droppedStale: number;
+}
+
+export type UniverseEvent =
+  | { type: 'state'; ts: number; symbol: string; instrument: string | undefined; from: UniverseState | 'none'; to: UniverseState; reason?: string }
+  /** The first signal of a symbol a static universe does not trade */
+  | { type: 'ignored'; ts: number; symbol: string; reason: string };
+
+export type UniverseErrorCode = 'UNIVERSE_DUPLICATE' | 'UNIVERSE_INVALID_SYMBOL' | 'UNIVERSE_NOT_MEMBER' | 'UNIVERSE_POSITION_OPEN';
+
+/** A refused add/remove: nothing changed */
+export class UniverseError extends WorkbenchError {
+  readonly code: UniverseErrorCode;
+  readonly symbol: string;
+  constructor(code: UniverseErrorCode, symbol: string, message: string) {
+    super(`${symbol}: ${message}`);
+    this.code = code;
+    this.symbol = symbol;
+  }
+}
+
+export type { RoutedSignal, Signal };
