@@ -1,16 +1,15 @@
-import { pathToFileURL } from 'node:url';
 import type { StrategyDefinition } from '../engine/strategy.js';
+import { importModule } from '../parallel/worker-main.js';
 import { PromotionError } from './errors.js';
 
 /**
  * Imports a strategy module file and returns the definition named `name`: the default export, or
- * any export that is a definition with that name. The runtime loads TypeScript (tsx for the CLI and
- * the runner, vitest in tests, tslab in notebooks). A plain absolute path works both for ESM
- * `import()` and for the `require()` tslab's CommonJS turns it into; only Windows needs a file URL.
+ * any export that is a definition with that name. The host's loader takes TypeScript (tsx for the CLI
+ * and the runner, vitest in tests); tslab's CommonJS cannot require a .ts file outside the cell's
+ * imports, so `importModule` falls back to tsx there (lib/parallel, as for pool handlers).
  */
 export async function importStrategyDefinition(file: string, name: string): Promise<StrategyDefinition> {
-  const specifier = process.platform === 'win32' ? pathToFileURL(file).href : file;
-  const mod = (await import(specifier)) as Record<string, unknown>;
+  const mod = await importModule(file);
   const candidates = [mod.default, ...Object.values(mod)].filter(isDefinition);
   const found = candidates.find((d) => d.name === name);
   if (found === undefined) {
