@@ -1,10 +1,11 @@
-// npm run bench [-- [ingest|engine|features|walkforward|ib|runner ...] [--json]]: prints every benchmark (or only the
+// npm run bench [-- [ingest|engine|features|walkforward|ib|runner|rl-env ...] [--json]]: prints every benchmark (or only the
 // named suites) with its same-run baseline and ratio.
 import { engineBenchmarks } from './engine.bench.js';
 import { featureBenchmarks } from './features.bench.js';
 import { ibBenchmarks } from './ib.bench.js';
 import { ingestBenchmarks } from './ingest.bench.js';
 import { renderReport, type BenchReport } from './harness.js';
+import { rlEnvBenchmarks } from './rl-env.bench.js';
 import { runnerBenchmarks } from './runner.bench.js';
 import { walkForwardBenchmarks } from './walkforward.bench.js';
 
@@ -19,6 +20,7 @@ const suites: [string, () => Promise<BenchReport>][] = [
   ['walkforward', walkForwardBenchmarks],
   ['ib', ibBenchmarks],
   ['runner', runnerBenchmarks],
+  ['rl-env', rlEnvBenchmarks],
 ];
 const unknown = only.filter((name) => !suites.some(([s]) => s === name));
 if (unknown.length) {
