@@ -1,9 +1,9 @@
-// The demo's promotion part (issue 7): promote → tag → run from the tag, a refused promotion and a
-// refused live run. Promotion commits and tags, so all of it happens in a THROWAWAY git repository
+// The demo's promotion part (issue 7): promote → tag → run from the tag → parity of the promoted
+// version (backtest vs runner, decision by decision), a refused promotion and a refused live run. Promotion commits and tags, so all of it happens in a THROWAWAY git repository
 // (a copy of the project, lib/promotion/throwaway-repo.ts), never in the user's checkout; its
 // store, strategy cache, journal and configs live in that copy's git-ignored .demo/ folder.
 import { appendFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { parse as parseYaml, stringify as toYaml } from 'yaml';
 import { $ } from 'zx';
 import { createPromotionRepo } from '../lib/promotion/throwaway-repo.js';
@@ -21,7 +21,8 @@ function expectOutcome(ok: boolean, what: string): void {
 export async function promotionDemo(): Promise<void> {
   const started = Date.now();
   section('a throwaway git repository holding a copy of the project (your checkout is never tagged)');
-  const repo = createPromotionRepo();
+  const source = resolve('.');
+  const repo = createPromotionRepo(source);
   try {
     const work = join(repo.dir, '.demo');
     mkdirSync(work);
@@ -56,11 +57,15 @@ export async function promotionDemo(): Promise<void> {
     expectOutcome(summary.version === '1.0.0', `the run from the tag carries version ${summary.version}`);
     console.log(`ran ${summary.strategy} ${summary.version} from tag strategy/sma-cross/v1.0.0: ${summary.orders.total} orders, ${summary.fills} fills, equity ${summary.equity}, journal run ${summary.journal.runId}`);
 
-    // ── PARITY (issue 7): `monger parity` compares this replay run (journal .demo/journal.duckdb,
-    // run summary.journal.runId) with a backtest of sma-cross@1.0.0 over the same bars.
-    // Not implemented yet: the parity step goes here.
+    section('4. parity of the promoted 1.0.0: backtest vs the runner against the simulator, decision by decision');
+    // the bundled minutes of SPY and IBM, read from this checkout (with their map files: the copy has
+    // none); two sessions of two stocks keep the step to a few seconds. Limits: step 3's (--config)
+    const minutes = join(source, 'data/lean/equity/usa/minute');
+    await r$`${monger} data import ${join(minutes, 'spy')} ${join(minutes, 'ibm')}`;
+    const parity = await r$`${monger} parity --strategy sma-cross@1.0.0 --symbols SPY,IBM --from 2013-10-08 --to 2013-10-09 --config .demo/replay.yaml`.nothrow();
+    expectOutcome(parity.exitCode === 0 && parity.stdout.includes('(version 1.0.0)') && parity.stdout.includes('EMPTY DIFF'), `parity of sma-cross@1.0.0 exited ${parity.exitCode}, expected 0 with an empty diff`);
 
-    section('4. a live config naming no promoted version: refused before anything connects');
+    section('5. a live config naming no promoted version: refused before anything connects');
     const live = parseYaml(readFileSync(join(repo.dir, 'runner/examples/paper.yaml'), 'utf8')) as Record<string, Record<string, unknown>>;
     live.mode = 'live' as never;
     Object.assign(live.ib!, { port: 4001, account: 'U1234567' });
@@ -72,7 +77,7 @@ export async function promotionDemo(): Promise<void> {
     expectOutcome(liveRun.exitCode === 2 && liveRun.stderr.includes('STRATEGY_LIVE_REFUSED'), `live run exited ${liveRun.exitCode}, expected 2 with STRATEGY_LIVE_REFUSED`);
     console.log(`refused as expected (exit ${liveRun.exitCode})`);
 
-    section('5. strategies ls: promoted versions with gates and statistics, the working tree, the last run');
+    section('6. strategies ls: promoted versions with gates and statistics, the working tree, the last run');
     await r$`${monger} strategies ls --journal .demo/journal.duckdb`;
     console.log(`\npromotion part took ${((Date.now() - started) / 1000).toFixed(1)} s; removing ${repo.dir}`);
   } finally {

@@ -25,8 +25,8 @@ await $`${monger} backtest --strategy sma-cross --params fast=5,slow=20 --size 5
 await $`${monger} features build --set data/feature-sets/core-daily.yaml --symbols SPY,QQQ,IWM,EEM --interval 1d`;
 // walk-forward: grid search on rolling train windows, chosen point out of sample, on worker threads
 await $`${monger} walkforward --strategy sma-cross --grid fast=5..20:5,slow=30..90:20 --params size=100 --symbols SPY,QQQ,IWM,EEM --interval 1d --folds 6 --embargo 5 --commission ib-fixed --no-progress --report data/reports/walkforward.html`;
-// promotion (issue 7), in a throwaway copy of the project: promote → tag → run from the tag, a refused
-// promotion (gate failed), a refused live run of unpromoted code, strategies ls
+// promotion (issue 7), in a throwaway copy of the project: promote → tag → run from the tag, parity of
+// the promoted version, a refused promotion (gate failed), a refused live run of unpromoted code, strategies ls
 await promotionDemo();
 console.log('\nDone. Open data/reports/sma-cross.html and data/reports/walkforward.html in a browser (they work offline).');
 console.log('Explore with: node bin/monger.js data bars SPY --interval 1d --from 2020-03-09 --to 2020-03-20 --adjusted');

@@ -7,7 +7,7 @@ import { expect, it } from 'vitest';
 const tags = () => execFileSync('git', ['tag', '-l'], { encoding: 'utf8' });
 
 // The README's first quick-start command, run as a newcomer would (into a throwaway store)
-it('runs npm run demo end to end: imports, audits, backtests, then promotes in a throwaway repository', () => {
+it('runs npm run demo end to end: imports, audits, backtests, then promotes, replays and checks parity in a throwaway repository', () => {
   const dir = mkdtempSync(join(tmpdir(), 'monger-demo-'));
   const tagsBefore = tags();
   try {
@@ -41,6 +41,18 @@ it('runs npm run demo end to end: imports, audits, backtests, then promotes in a
     const summary = JSON.parse(summaryLine!) as { strategy: string; version: string; orders: { total: number }; stopReason: string };
     expect(summary).toMatchObject({ strategy: 'sma-cross', version: '1.0.0' });
     expect(summary.orders.total).toBeGreaterThan(0);
+    // parity of the promoted 1.0.0 (loaded from its tag, the working tree being 1.0.1): the backtest and
+    // the runner against the simulator did the same, event by event, and traded (counts are per kind)
+    // (the report is the command's stdout, which zx echoes to stderr: cut it out by its first and last line)
+    const parity = /^parity sma-cross@1\.0\.0 \(version 1\.0\.0\) 1m SPY,IBM 2013-10-08T00:00:00Z \.\. 2013-10-09T23:59:59\.999Z\n[\s\S]*?^elapsed: /m.exec(output)?.[0];
+    expect(parity, output).toBeDefined();
+    expect(parity).toMatch(/EMPTY DIFF: the runner did exactly what the backtest did, [\d]+ events, decision by decision\./);
+    const counts = new Map([...parity!.matchAll(/^(warmup|bar|decision|order|fill|state) +(\d+) +(\d+) +(\d+) +(\d+)$/gm)].map((m) => [m[1], m.slice(2).map(Number)]));
+    expect([...counts.keys()]).toEqual(['warmup', 'bar', 'decision', 'order', 'fill', 'state']);
+    for (const [kind, [backtest, runner, onlyBacktest, onlyRunner]] of counts) {
+      expect({ kind, runner, onlyBacktest, onlyRunner }).toEqual({ kind, runner: backtest, onlyBacktest: 0, onlyRunner: 0 });
+      if (kind !== 'order') expect(backtest, kind).toBeGreaterThan(0); // orders: only cancels/rejects
+    }
     // live with working-tree code: refused, naming the promoted version to run instead
     expect(output).toContain("monger: error STRATEGY_LIVE_REFUSED: live trading runs only promoted code: 'sma-cross' names the working tree");
     expect(output).toContain('promoted versions of sma-cross: 1.0.0');
