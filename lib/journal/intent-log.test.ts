@@ -4,7 +4,7 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createLogger, type LogRecord } from '../core/logger.js';
 import { Store } from '../store/store.js';
-import { IntentLog, intentLine, intentLogPath, readIntentLog } from './intent-log.js';
+import { INTENT_LOG_CAPACITY, IntentLog, intentLine, intentLogPath, readIntentLog } from './intent-log.js';
 import { Journal, readJournal, syncIntentLog, type JournalRunInfo } from './journal.js';
 import { recover } from './recovery.js';
 
@@ -43,40 +43,50 @@ async function waitFor(ok: () => boolean | Promise<boolean>, what: string): Prom
 }
 
 describe('the log file', () => {
-  it('reads back what was appended; a run id is encoded into one file name', () => {
+  it('reads back what was written, up to the end mark; a run id is encoded into one file name', () => {
     const p = intentLogPath(path.join(dir, 'j.duckdb'), 'a/b c');
     expect(path.dirname(p)).toBe(dir);
     expect(path.basename(p)).toBe('j.duckdb.a%2Fb%20c.intents');
     const log = IntentLog.create(p);
+    // preallocated: writing never changes the file's size
+    expect(statSync(p).size).toBe(INTENT_LOG_CAPACITY);
     log.append(intentLine(rec(1)) + intentLine(rec(2)));
     log.append(intentLine(rec(5)));
-    expect(log.bytes).toBe(statSync(p).size);
+    expect(statSync(p).size).toBe(INTENT_LOG_CAPACITY);
+    expect(readIntentLog(p)).toEqual({ records: [1, 2, 5].map((s) => ({ seq: s, json: rec(s) })), later: [], bytes: log.bytes });
+    // rewound (DuckDB holds 1..5): the next, shorter write hides the old lines behind its end mark
+    log.rewind();
+    log.append(intentLine(rec(6)));
+    expect(readIntentLog(p).records.map((r) => r.seq)).toEqual([6]);
     log.close(false);
-    expect(readIntentLog(p)).toEqual({ records: [1, 2, 5].map((s) => ({ seq: s, json: rec(s) })), bytes: statSync(p).size });
   });
 
-  it('a torn last line (no newline, or cut inside) is ignored and reported as torn', () => {
+  it('a torn last line (no newline, or a bad checksum with nothing newer after it) is reported as torn', () => {
     const p = path.join(dir, 'torn.intents');
     const cut = intentLine(rec(3));
-    writeFileSync(p, intentLine(rec(1)) + intentLine(rec(2)) + cut.slice(0, cut.length - 10));
+    writeFileSync(p, intentLine(rec(1)) + intentLine(rec(2)) + cut.slice(0, cut.length - 10) + '\0'.repeat(100));
     const r = readIntentLog(p);
     expect(r.records.map((x) => x.seq)).toEqual([1, 2]);
-    expect(r.problem).toEqual({ line: 3, reason: 'no newline (write cut short)', ignoredLines: 1, torn: true });
-    // cut so that a newline survives but the checksum cannot match
-    writeFileSync(p, intentLine(rec(1)) + cut.slice(0, 30) + '\n');
-    expect(readIntentLog(p).problem).toMatchObject({ line: 2, reason: 'checksum mismatch', torn: true });
+    expect(r.problem).toEqual({ line: 3, reason: 'no newline (write cut short)', torn: true });
+    // a rewound log whose new write was cut: the rest of the line is an old one's, old lines follow
+    writeFileSync(p, intentLine(rec(7)) + cut.slice(0, 30) + intentLine(rec(4)).slice(20) + intentLine(rec(5)) + '\0');
+    const rewound = readIntentLog(p);
+    expect(rewound.records.map((x) => x.seq)).toEqual([7]);
+    expect(rewound.later.map((x) => x.seq)).toEqual([5]);
+    expect(rewound.problem).toEqual({ line: 2, reason: 'checksum mismatch', torn: true });
   });
 
-  it('damage before the last line stops the read there: nothing after it is trusted', () => {
+  it('damage before newer lines is not torn: the newer records are reported, to be replayed', () => {
     const p = path.join(dir, 'damaged.intents');
     const bad = intentLine(rec(2)).replace('"n":2', '"n":7');
     writeFileSync(p, intentLine(rec(1)) + bad + intentLine(rec(3)) + intentLine(rec(4)));
     const r = readIntentLog(p);
     expect(r.records.map((x) => x.seq)).toEqual([1]);
-    expect(r.problem).toEqual({ line: 2, reason: 'checksum mismatch', ignoredLines: 3, torn: false });
+    expect(r.later.map((x) => x.seq)).toEqual([3, 4]);
+    expect(r.problem).toEqual({ line: 2, reason: 'checksum mismatch', torn: false });
     writeFileSync(p, intentLine(rec(2)) + intentLine(rec(2)));
     expect(readIntentLog(p).problem).toMatchObject({ line: 2, reason: 'seq 2 does not follow 2' });
-    expect(readIntentLog(path.join(dir, 'none.intents'))).toEqual({ records: [], bytes: 0 });
+    expect(readIntentLog(path.join(dir, 'none.intents'))).toEqual({ records: [], later: [], bytes: 0 });
   });
 });
 
@@ -92,7 +102,9 @@ describe('Journal with an intent log', () => {
     await waitFor(() => j.stats().committedSeq === 1, 'the batched insert');
     const [row] = await readJournal(store, RUN.runId!);
     expect(row).toMatchObject({ seq: 1, kind: 'order_intent', clientOrderId: 'c1', instrument: 'SPY', payload: { side: 'BUY', quantity: 10 } });
-    expect(statSync(logPath()).size).toBe(0);
+    // DuckDB has 1: the log starts over, the next write holds only what DuckDB lacks
+    expect(await j.appendDurable('note')).toBe(2);
+    expect(readIntentLog(logPath()).records.map((r) => r.seq)).toEqual([2]);
     await j.close('done');
     expect(existsSync(logPath())).toBe(false);
   });
@@ -107,7 +119,6 @@ describe('Journal with an intent log', () => {
     expect(readIntentLog(logPath()).records.map((r) => r.seq)).toEqual(Array.from({ length: 27 }, (_, i) => i + 1));
     // records DuckDB committed before the next durable append are not logged again
     await j.flush();
-    expect(statSync(logPath()).size).toBe(0);
     j.append('note');
     await j.flush();
     expect(await j.appendDurable('note')).toBe(29);
@@ -161,15 +172,36 @@ describe('Journal with an intent log', () => {
     await again.close();
   });
 
-  it('a log that does not continue DuckDB is still inserted, with gap reported (recovery then sees the hole)', async () => {
+  it('a log that does not continue DuckDB is still inserted, the gap reported (recovery then sees the hole)', async () => {
     const j = await Journal.open(store, RUN, { intentLog: false });
     await j.appendDurable('note');
     await j.close();
     writeFileSync(logPath(), intentLine(rec(3)));
     const { records, logger } = capture();
     expect(await syncIntentLog(store, RUN.runId!, { logger })).toMatchObject({ records: 1, inserted: 1, gap: true });
-    expect(records.some((x) => x.level === 'warn' && /does not continue/.test(x.message))).toBe(true);
+    expect(records.some((x) => x.level === 'warn' && /not contiguous/.test(x.message))).toBe(true);
     expect((await recover(store, RUN.runId!)).contiguous).toBe(false);
+  });
+
+  it('replay after a rewind: old lines past a cut write are skipped (torn); records past real damage are still inserted', async () => {
+    const j = await Journal.open(store, RUN, { intentLog: false });
+    for (let i = 0; i < 5; i++) await j.appendDurable('note', { payload: { n: i + 1 } });
+    await j.close();
+    // DuckDB has 1..5; the rewound log got 6, then a write of 7 was cut inside what remains of the old lines 3..5
+    const cut = intentLine(rec(7)).slice(0, 25);
+    writeFileSync(logPath(), intentLine(rec(6)) + cut + [3, 4, 5].map((s) => intentLine(rec(s))).join('').slice(60) + '\0');
+    const { records, logger } = capture();
+    expect(await syncIntentLog(store, RUN.runId!, { logger })).toMatchObject({ inserted: 1, gap: false, problem: { line: 2, torn: true } });
+    expect(records.filter((x) => x.level === 'warn').map((x) => x.message)).toEqual(['journal: intent log a torn last line (a write cut by a crash) ignored']);
+    // damage: a bad line with records DuckDB lacks after it
+    writeFileSync(logPath(), intentLine(rec(7)).replace('"n":7', '"n":0') + intentLine(rec(8)) + intentLine(rec(9)));
+    const damaged = capture();
+    expect(await syncIntentLog(store, RUN.runId!, { logger: damaged.logger })).toMatchObject({ inserted: 2, gap: true, problem: { line: 1, torn: false } });
+    expect(damaged.records.filter((x) => x.level === 'warn').map((x) => x.message)).toEqual([
+      'journal: the run is not contiguous after the intent log replay (records are missing)',
+      'journal: intent log damaged at line 1: records after it replayed as found',
+    ]);
+    expect(await seqs()).toEqual([1, 2, 3, 4, 5, 6, 8, 9]);
   });
 
   it('a failed DuckDB commit fails the journal but keeps the log: its durable records are replayed later', async () => {
@@ -216,7 +248,7 @@ describe('Journal with an intent log', () => {
     const { records, logger } = capture();
     const j = await Journal.open(store, RUN, { logger });
     expect(records.map((r) => r.message)).toEqual(['journal: discarding an intent log of a run this database does not know']);
-    expect(statSync(logPath()).size).toBe(0);
+    expect(readIntentLog(logPath()).records).toEqual([]);
     expect(await j.appendDurable('note')).toBe(1);
     await j.close();
     // the stale records were never imported

@@ -1,23 +1,32 @@
-import { closeSync, existsSync, fdatasync, fdatasyncSync, fsyncSync, ftruncateSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fdatasyncSync, fsyncSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { crc32 } from 'node:zlib';
 
 /**
- * The journal's write-ahead intent log: a plain append-only file next to the journal's DuckDB file
- * that makes `appendDurable` cost one write + fdatasync (~0.1-0.2 ms) instead of a DuckDB commit
- * (milliseconds, with a long tail from checkpoints). The records go into DuckDB afterwards, batched;
- * a crash before that is repaired by replaying the log into DuckDB on the next open (journal.ts,
- * `syncIntentLog`).
+ * The journal's write-ahead intent log: a plain file next to the journal's DuckDB file that makes
+ * `appendDurable` cost one write + fdatasync (~0.1-0.2 ms) instead of a DuckDB commit (milliseconds,
+ * with a long tail from checkpoints). The records go into DuckDB afterwards, batched; a crash before
+ * that is repaired by replaying the log into DuckDB on the next open (journal.ts, `syncIntentLog`).
  *
  * One file per run (`<db>.<runId>.intents`), one record per line: `<crc32 as 8 hex> <record JSON>\n`,
- * the JSON being the exact element the journal's INSERT unnests (`{"s":seq,...}`). Lines are only
- * ever appended, seqs increase along the file (not necessarily by one: records DuckDB committed before
- * anything needed them durable are never logged). A crash mid-write leaves a torn last line: it has
- * no newline or a wrong checksum, and was never reported durable, so the reader stops there.
+ * the JSON being the exact element the journal's INSERT unnests (`{"s":seq,...}`). Seqs increase
+ * along the file (not necessarily by one: records DuckDB committed before anything needed them
+ * durable are never logged).
  *
- * Writing is synchronous (into the page cache: microseconds), the fdatasync that makes it durable
- * runs on the thread pool (`sync`): its cost is the disk's (0.1-0.2 ms on a quiet machine,
- * milliseconds under load), and the main thread has bars to decode and orders to send meanwhile.
+ * The file is preallocated (zeros) and written in place: an fdatasync that changes no file size
+ * flushes only its own pages and does not wait for the filesystem's journal, which under other
+ * processes' writes is the difference between 0.1 and several ms. Every write ends with a NUL byte,
+ * the end mark (the next write starts on it): the zeros of a fresh file and whatever follows the
+ * mark are never read. Once DuckDB holds every logged record the journal `rewind`s: writing starts
+ * again at offset 0 over the old lines (no I/O), so the file stays small.
+ *
+ * A crash mid-write leaves a torn line: cut before its newline or with a wrong checksum. It was
+ * never reported durable; the reader reports it and stops there (valid lines after it, old lines of
+ * an earlier pass, are reported too: the replay inserts those DuckDB lacks, normally none).
+ *
+ * Everything here is synchronous: the caller writes and fdatasyncs one group of records per turn
+ * (the disk's cost: 0.1-0.2 ms on a quiet machine, milliseconds under load), and waiting for the
+ * thread pool would add more than that whenever DuckDB's commits occupy it.
  */
 
 /** One logged record: its seq and the JSON element of the journal's INSERT */
@@ -27,12 +36,30 @@ export interface LoggedRecord {
 }
 
 export interface IntentLogContents {
+  /** The valid lines up to the end mark or the first bad line */
   records: LoggedRecord[];
-  /** Bytes of the file */
+  /** Checksum-valid lines after a bad line (older lines, or records past damage), in file order */
+  later: LoggedRecord[];
+  /** Bytes read before the end mark */
   bytes: number;
-  /** Why reading stopped early (a torn or corrupt line): the lines from there on are ignored */
-  problem?: { line: number; reason: string; ignoredLines: number; torn: boolean };
+  /**
+   * Why reading stopped before the end mark: `torn` when nothing newer than the records follows
+   * (a write the crash cut short, never reported durable), else damage
+   */
+  problem?: { line: number; reason: string; torn: boolean };
 }
+
+/**
+ * The journal's INSERT: $2 is a JSON array of records in the form the log stores them, one per line
+ * (`{"s":seq,"t":ts us,"w":wall us,"k":kind,"d":decision,"c":client order,"b":broker order,"i":instrument,"p":payload}`)
+ */
+export const JOURNAL_INSERT_SQL = `INSERT INTO journal (run_id, seq, ts, wall_ts, kind, decision_id, client_order_id, broker_order_id, instrument, payload)
+SELECT $1, s, make_timestamp(t), make_timestamp(w), k, d, c, b, i, p
+FROM (SELECT unnest(from_json($2, '[{"s":"BIGINT","t":"BIGINT","w":"BIGINT","k":"VARCHAR","d":"VARCHAR","c":"VARCHAR","b":"VARCHAR","i":"VARCHAR","p":"JSON"}]'), recursive := true))`;
+
+/** Preallocated size of a new log; it grows past it only while DuckDB lags behind */
+export const INTENT_LOG_CAPACITY = 2 * 1024 * 1024;
+const END = '\0';
 
 /** The intent log of a run whose journal lives in the DuckDB file `dbPath` */
 export function intentLogPath(dbPath: string, runId: string): string {
@@ -44,41 +71,50 @@ export function intentLine(json: string): string {
   return `${crc32(json).toString(16).padStart(8, '0')} ${json}\n`;
 }
 
-/** The valid prefix of a log file ([] when there is none) */
+/** The records of a log file (none when there is no file) */
 export function readIntentLog(path: string): IntentLogContents {
-  if (!existsSync(path)) return { records: [], bytes: 0 };
+  if (!existsSync(path)) return { records: [], later: [], bytes: 0 };
   const text = readFileSync(path, 'utf8');
-  const lines = text.split('\n');
-  // text ends with '\n': the last piece is empty; otherwise it is an unterminated (torn) line
-  const complete = lines.length - 1;
+  const end = text.startsWith(END) ? 0 : text.indexOf(`\n${END}`) + 1 || text.length;
+  const lines = text.slice(0, end).split('\n');
   const records: LoggedRecord[] = [];
+  const later: LoggedRecord[] = [];
+  let problem: { line: number; reason: string } | undefined;
   let last = 0;
-  const stop = (i: number, reason: string): IntentLogContents => {
-    const ignored = lines.slice(i).filter((l) => l.length > 0).length;
-    // the last line: a write the crash cut short (never reported durable); earlier: damage
-    return { records, bytes: Buffer.byteLength(text), problem: { line: i + 1, reason, ignoredLines: ignored, torn: ignored <= 1 } };
-  };
   for (let i = 0; i < lines.length; i++) {
     const line = lines[i]!;
-    if (i === complete) {
-      if (line.length > 0) return stop(i, 'no newline (write cut short)');
-      break;
+    // the piece after the last newline: empty at a clean end, else a line the crash cut short
+    const cut = i === lines.length - 1;
+    if (cut && line.length === 0) break;
+    const parsed = cut ? { reason: 'no newline (write cut short)' } : parseLine(line);
+    if ('reason' in parsed) {
+      problem ??= { line: i + 1, reason: parsed.reason };
+      continue;
     }
-    const space = line.indexOf(' ');
-    const json = line.slice(space + 1);
-    if (space !== 8 || !/^[0-9a-f]{8}$/.test(line.slice(0, 8))) return stop(i, 'no checksum');
-    if (crc32(json) !== parseInt(line.slice(0, 8), 16)) return stop(i, 'checksum mismatch');
-    let seq: unknown;
-    try {
-      seq = (JSON.parse(json) as { s?: unknown }).s;
-    } catch {
-      return stop(i, 'not JSON');
+    if (problem === undefined && parsed.seq <= last) problem = { line: i + 1, reason: `seq ${parsed.seq} does not follow ${last}` };
+    if (problem !== undefined) later.push(parsed);
+    else {
+      records.push(parsed);
+      last = parsed.seq;
     }
-    if (typeof seq !== 'number' || !Number.isSafeInteger(seq) || seq <= last) return stop(i, `seq ${String(seq)} does not follow ${last}`);
-    records.push({ seq, json });
-    last = seq;
   }
-  return { records, bytes: Buffer.byteLength(text) };
+  const bytes = Buffer.byteLength(text.slice(0, end));
+  if (problem === undefined) return { records, later, bytes };
+  return { records, later, bytes, problem: { ...problem, torn: later.every((r) => r.seq <= last) } };
+}
+
+function parseLine(line: string): LoggedRecord | { reason: string } {
+  const json = line.slice(9);
+  if (line.charAt(8) !== ' ' || !/^[0-9a-f]{8}$/.test(line.slice(0, 8))) return { reason: 'no checksum' };
+  if (crc32(json) !== parseInt(line.slice(0, 8), 16)) return { reason: 'checksum mismatch' };
+  let seq: unknown;
+  try {
+    seq = (JSON.parse(json) as { s?: unknown }).s;
+  } catch {
+    return { reason: 'not JSON' };
+  }
+  if (typeof seq !== 'number' || !Number.isSafeInteger(seq) || seq <= 0) return { reason: `no seq (${String(seq)})` };
+  return { seq, json };
 }
 
 /** The open log of one live journal. Not thread-safe, not shared: one writer per file. */
@@ -94,14 +130,17 @@ export class IntentLog {
   }
 
   /**
-   * Opens the log for appending, empty (a log being opened has been replayed, or belongs to a new
-   * run). A file that did not exist is made durable in its directory, so an fdatasync of the file
-   * later is enough for its lines to survive a power loss.
+   * Creates the log empty (a log being opened has been replayed, or belongs to a new run),
+   * preallocated with `capacity` zeros and synced with its directory entry, so that an fdatasync
+   * of the file later is enough for its lines to survive a power loss.
    */
-  static create(path: string): IntentLog {
+  static create(path: string, capacity = INTENT_LOG_CAPACITY): IntentLog {
     const existed = existsSync(path);
     const fd = openSync(path, 'w');
     try {
+      const zeros = Buffer.alloc(Math.min(capacity, 256 * 1024));
+      for (let at = 0; at < capacity; ) at += writeSync(fd, zeros, 0, Math.min(zeros.length, capacity - at), at);
+      fsyncSync(fd);
       if (!existed) syncDirectory(dirname(path));
     } catch (e) {
       closeSync(fd);
@@ -110,6 +149,7 @@ export class IntentLog {
     return new IntentLog(path, fd);
   }
 
+  /** Bytes of lines written since the last rewind */
   get bytes(): number {
     return this.size;
   }
@@ -118,22 +158,18 @@ export class IntentLog {
     return this.fd !== undefined;
   }
 
-  /** Appends the lines (not yet durable: see `sync`) and returns their bytes. Throws on I/O errors. */
+  /** Writes the lines and the end mark after them (not durable yet: see `append`); returns the lines' bytes. Throws on I/O errors. */
   write(lines: string): number {
     const fd = this.openFd();
-    const buffer = Buffer.from(lines, 'utf8');
+    const buffer = Buffer.from(lines + END, 'utf8');
     let off = 0;
     while (off < buffer.length) off += writeSync(fd, buffer, off, buffer.length - off, this.size + off);
-    this.size += buffer.length;
-    return buffer.length;
+    const bytes = buffer.length - 1;
+    this.size += bytes;
+    return bytes;
   }
 
-  /** fdatasync on the thread pool: every line written before the call is durable when `done` gets no error */
-  sync(done: (error: Error | null) => void): void {
-    fdatasync(this.openFd(), done);
-  }
-
-  /** write + fdatasync, synchronously */
+  /** Writes the lines and returns their bytes once they are durable (write + fdatasync). Throws on I/O errors. */
   append(lines: string): number {
     const bytes = this.write(lines);
     fdatasyncSync(this.openFd());
@@ -141,11 +177,12 @@ export class IntentLog {
   }
 
   /**
-   * Empties the log once DuckDB holds every record in it. Not synced: if a crash undoes it, the
-   * replay finds records DuckDB already has and skips them; the next append's fdatasync persists it.
+   * Starts writing at offset 0 again, once DuckDB holds every record in the log. No I/O: until the
+   * next write the old lines read as they are (DuckDB has them: the replay skips them); after it,
+   * the new end mark hides them.
    */
-  truncate(): void {
-    ftruncateSync(this.openFd(), 0);
+  rewind(): void {
+    this.openFd();
     this.size = 0;
   }
 

@@ -5,7 +5,11 @@ import { WorkbenchError } from '../core/errors.js';
 import { silentLogger, type Logger } from '../core/logger.js';
 import type { Environment } from '../engine/strategy.js';
 import type { Store } from '../store/store.js';
-import { IntentLog, intentLine, intentLogPath, readIntentLog, removeIntentLog, type IntentLogContents } from './intent-log.js';
+import { IntentLog, intentLogPath, JOURNAL_INSERT_SQL, readIntentLog } from './intent-log.js';
+import { IntentLogWriter } from './intent-log-writer.js';
+import { replayIntentLog, type IntentLogReplay } from './intent-log-replay.js';
+
+export type { IntentLogReplay } from './intent-log-replay.js';
 
 /**
  * The run journal: an append-only record, in DuckDB, of everything a live run decides and learns
@@ -198,21 +202,6 @@ export interface JournalStats {
   logMs: number;
 }
 
-/** What `syncIntentLog` found in a run's intent log */
-export interface IntentLogReplay {
-  /** The log's path (undefined: the store is in memory, there is none) */
-  path: string | undefined;
-  /** The run's journal is open in this process: it committed its log to DuckDB instead (nothing read) */
-  live: boolean;
-  /** Valid records in the log, and how many of them DuckDB did not have (now inserted) */
-  records: number;
-  inserted: number;
-  /** The log's first record DuckDB lacked does not follow DuckDB's last seq (records are missing between) */
-  gap: boolean;
-  /** A torn last line (a crash cut the write; it was never reported durable) or damage: lines from there ignored */
-  problem?: IntentLogContents['problem'];
-}
-
 interface Waiter {
   seq: number;
   resolve: () => void;
@@ -224,10 +213,6 @@ interface PendingRow {
   /** One element of the JSON array the INSERT unnests */
   json: string;
 }
-
-const INSERT_SQL = `INSERT INTO journal (run_id, seq, ts, wall_ts, kind, decision_id, client_order_id, broker_order_id, instrument, payload)
-SELECT $1, s, make_timestamp(t), make_timestamp(w), k, d, c, b, i, p
-FROM (SELECT unnest(from_json($2, '[{"s":"BIGINT","t":"BIGINT","w":"BIGINT","k":"VARCHAR","d":"VARCHAR","c":"VARCHAR","b":"VARCHAR","i":"VARCHAR","p":"JSON"}]'), recursive := true))`;
 
 const RUN_COLUMNS = `run_id, CAST(epoch_us(started_at) AS DOUBLE) / 1000 AS started_at, mode, strategy, strategy_version, config_hash, host, pid, restarts,
   CAST(epoch_us(ended_at) AS DOUBLE) / 1000 AS ended_at, end_reason`;
@@ -244,18 +229,10 @@ const LIVE_LOGS = new Map<string, Journal>();
 export class Journal {
   private lastSeq: number;
   private committedSeq: number;
-  /** Last seq written to the intent log and synced (durable) */
-  private loggedSeq: number;
-  /** Last seq written to the intent log (its fdatasync may still be in flight) */
-  private writtenSeq: number;
-  /** The intent log's fdatasync in flight */
-  private syncing: Promise<void> | undefined;
   private pending: PendingRow[] = [];
-  /** Records neither logged nor committed yet, in seq order (only with an intent log) */
-  private unlogged: PendingRow[] = [];
   private waiters: Waiter[] = [];
-  private logWaiters: Waiter[] = [];
-  private logQueued = false;
+  /** The intent log's writer (a journal on a DuckDB file) */
+  private readonly intents: IntentLogWriter | undefined;
   /** A commit loop is running */
   private writing = false;
   /** The loop commits until this seq (raised by durable appends, flush, the timer, a full batch) */
@@ -274,9 +251,6 @@ export class Journal {
   private appendedCount = 0;
   private commitCount = 0;
   private commitMs = 0;
-  private logWrites = 0;
-  private logBytes = 0;
-  private logMs = 0;
 
   private constructor(
     private readonly store: Store,
@@ -284,16 +258,22 @@ export class Journal {
     private info: JournalRun,
     lastSeq: number,
     options: JournalOptions,
-    private readonly intents: IntentLog | undefined,
+    logFile: IntentLog | undefined,
   ) {
     this.lastSeq = lastSeq;
     this.committedSeq = lastSeq;
-    this.loggedSeq = lastSeq;
-    this.writtenSeq = lastSeq;
     this.commitTarget = lastSeq;
     this.maxLogBytes = options.maxIntentLogBytes ?? 64 * 1024 * 1024;
     this.log = (options.logger ?? silentLogger).child({ component: 'journal', runId: info.runId });
-    if (intents !== undefined) LIVE_LOGS.set(intents.path, this);
+    if (logFile !== undefined) {
+      this.intents = new IntentLogWriter(logFile, lastSeq, {
+        committedSeq: () => this.committedSeq,
+        onWriteError: (e, first, last) => this.fail(new JournalError('JOURNAL_WRITE', `journal '${this.info.runId}': intent log write of seq ${first}..${last} failed: ${(e as Error).message}`, { cause: e })),
+        afterWrite: () => this.armTimer(),
+        fallback: (seq) => this.waitFor(seq),
+      });
+      LIVE_LOGS.set(logFile.path, this);
+    }
     this.flushMs = options.flushMs ?? 25;
     this.maxBatch = Math.max(1, Math.floor(options.maxBatch ?? 1000));
     this.clock = options.clock;
@@ -412,20 +392,21 @@ export class Journal {
     return {
       lastSeq: this.lastSeq,
       committedSeq: this.committedSeq,
-      durableSeq: Math.max(this.committedSeq, this.loggedSeq),
+      durableSeq: Math.max(this.committedSeq, this.intents?.loggedSeq ?? 0),
       appended: this.appendedCount,
       commits: this.commitCount,
       pending: this.pending.length,
       commitMs: this.commitMs,
-      logWrites: this.logWrites,
-      logBytes: this.logBytes,
-      logMs: this.logMs,
+      logWrites: this.intents?.writes ?? 0,
+      logBytes: this.intents?.bytes ?? 0,
+      logMs: this.intents?.ms ?? 0,
     };
   }
 
   /**
-   * Buffers a record and returns its seq at once. It is committed within `flushMs`, or with the
-   * next durable append or `flush()`, whichever comes first, after every record appended before it.
+   * Buffers a record and returns its seq at once. It is committed within `flushMs` (or by `flush()`,
+   * or with the next durable append without an intent log), after every record appended before it;
+   * a durable append after it makes it durable first (its intent log write carries it).
    * Throws JOURNAL_INPUT (record refused, no seq used), JOURNAL_CLOSED or JOURNAL_WRITE synchronously.
    */
   append(kind: JournalKind, fields: JournalFields = {}): number {
@@ -448,8 +429,9 @@ export class Journal {
       return Promise.reject(e);
     }
     const intents = this.intents;
-    if (intents === undefined || !intents.isOpen || intents.bytes >= this.maxLogBytes) return this.waitFor(seq).then(() => seq);
-    return this.waitForLog(seq).then(() => seq);
+    if (this.failure !== undefined) return Promise.reject(this.failure);
+    if (intents === undefined || !intents.file.isOpen || intents.file.bytes >= this.maxLogBytes) return this.waitFor(seq).then(() => seq);
+    return intents.wait(seq).then(() => seq);
   }
 
   /** A durable `snapshot` record (see JournalSnapshot for the shape recovery reads) */
@@ -475,11 +457,9 @@ export class Journal {
     try {
       await this.flush();
     } catch (e) {
-      await this.syncing;
       this.releaseLog(false);
       throw e;
     }
-    await this.syncing;
     this.releaseLog(true);
     const ended = this.wallClock();
     await writeQuery(this.store, () =>
@@ -503,7 +483,7 @@ export class Journal {
     const seq = ++this.lastSeq;
     const row = { seq, json };
     this.pending.push(row);
-    if (this.intents !== undefined) this.unlogged.push(row);
+    this.intents?.track(row);
     this.appendedCount++;
     return seq;
   }
@@ -541,99 +521,6 @@ export class Journal {
         });
       }
     });
-  }
-
-  private waitForLog(seq: number): Promise<void> {
-    if (this.failure !== undefined) return Promise.reject(this.failure);
-    if (seq <= this.loggedSeq || seq <= this.committedSeq) return Promise.resolve();
-    return new Promise<void>((resolve, reject) => {
-      this.logWaiters.push({ seq, resolve, reject });
-      // same-tick durable appends share one write + fdatasync
-      if (!this.logQueued) {
-        this.logQueued = true;
-        queueMicrotask(() => {
-          this.logQueued = false;
-          this.writeLog();
-        });
-      }
-    });
-  }
-
-  /**
-   * Writes every record DuckDB does not hold yet to the intent log and starts its fdatasync on the
-   * thread pool; when that returns, the waiters it covers are released and the records that queued
-   * meanwhile go in the next write (one fdatasync in flight at a time: group commit). The main
-   * thread never waits for the disk: under load an fdatasync takes milliseconds, and bars and the
-   * orders already durable keep moving meanwhile.
-   */
-  private writeLog(): void {
-    if (this.failure !== undefined || this.syncing !== undefined || this.logWaiters.length === 0) return;
-    const intents = this.intents;
-    if (intents === undefined || !intents.isOpen) {
-      // closed or superseded in between: DuckDB's commit decides
-      for (const w of this.logWaiters.splice(0)) this.waitFor(w.seq).then(w.resolve, w.reject);
-      return;
-    }
-    this.dropCommitted();
-    if (this.unlogged.length === 0) return this.releaseLogWaiters();
-    const started = performance.now();
-    const first = this.unlogged[0]!.seq;
-    const last = this.unlogged[this.unlogged.length - 1]!.seq;
-    let lines = '';
-    for (const r of this.unlogged) lines += intentLine(r.json);
-    const failed = (e: unknown) => this.fail(new JournalError('JOURNAL_WRITE', `journal '${this.info.runId}': intent log write of seq ${first}..${last} failed: ${(e as Error).message}`, { cause: e }));
-    let bytes: number;
-    try {
-      bytes = intents.write(lines);
-    } catch (e) {
-      return failed(e);
-    }
-    this.writtenSeq = last;
-    this.unlogged = [];
-    this.syncing = new Promise<void>((resolve) => {
-      intents.sync((error) => {
-        this.syncing = undefined;
-        resolve();
-        if (this.failure !== undefined) return;
-        if (error) return failed(error);
-        this.loggedSeq = last;
-        this.logWrites++;
-        this.logBytes += bytes;
-        this.logMs += performance.now() - started;
-        this.releaseLogWaiters();
-        // DuckDB follows, batched with the buffered records
-        this.armTimer();
-        if (this.logWaiters.length > 0) this.writeLog();
-        else this.dropCommitted();
-      });
-    });
-  }
-
-  private releaseLogWaiters(): void {
-    if (this.logWaiters.length === 0) return;
-    const durable = Math.max(this.loggedSeq, this.committedSeq);
-    const waiting = this.logWaiters;
-    this.logWaiters = [];
-    for (const w of waiting) {
-      if (w.seq <= durable) w.resolve();
-      else this.logWaiters.push(w);
-    }
-  }
-
-  /** Forgets unlogged records DuckDB has committed; empties the log once DuckDB holds all of it */
-  private dropCommitted(): void {
-    let k = 0;
-    while (k < this.unlogged.length && this.unlogged[k]!.seq <= this.committedSeq) k++;
-    if (k > 0) this.unlogged.splice(0, k);
-    const intents = this.intents;
-    if (intents !== undefined && intents.isOpen && this.syncing === undefined && intents.bytes > 0 && this.committedSeq >= this.writtenSeq) {
-      try {
-        intents.truncate();
-      } catch (e) {
-        // harmless: replay skips what DuckDB has; the log only grows until a truncate works
-        this.log.warn('journal: cannot empty the intent log', { path: intents.path, error: (e as Error).message });
-      }
-    }
   }
 
   private requestCommit(): void {
@@ -676,11 +563,7 @@ export class Journal {
         this.commitMs += performance.now() - started;
         this.commitCount++;
         this.committedSeq = last;
-        if (this.intents !== undefined) {
-          this.dropCommitted();
-          // committed before their log write came back: durable already
-          this.releaseLogWaiters();
-        }
+        this.intents?.committed();
         this.release();
       }
     } finally {
@@ -709,13 +592,12 @@ export class Journal {
   private stop(error: JournalError): void {
     this.failure = error;
     this.pending = [];
-    this.unlogged = [];
     if (this.timer !== undefined) clearTimeout(this.timer);
     this.timer = undefined;
-    const waiters = [...this.waiters, ...this.logWaiters];
+    const waiters = this.waiters;
     this.waiters = [];
-    this.logWaiters = [];
     for (const w of waiters) w.reject(error);
+    this.intents?.fail(error);
   }
 
   /** A resume of this run in this process takes over: this journal behaves as if its process died */
@@ -726,23 +608,22 @@ export class Journal {
   }
 
   private releaseLog(remove: boolean): void {
-    const intents = this.intents;
-    if (intents === undefined) return;
-    if (LIVE_LOGS.get(intents.path) === this) LIVE_LOGS.delete(intents.path);
+    const file = this.intents?.file;
+    if (file === undefined) return;
+    if (LIVE_LOGS.get(file.path) === this) LIVE_LOGS.delete(file.path);
     try {
-      intents.close(remove);
+      file.close(remove);
     } catch (e) {
-      this.log.warn('journal: cannot close the intent log', { path: intents.path, error: (e as Error).message });
+      this.log.warn('journal: cannot close the intent log', { path: file.path, error: (e as Error).message });
     }
   }
 }
 
 /**
- * Makes DuckDB hold every durable record of a run: the records of its intent log that DuckDB lacks
- * (a crash came before their batched insert) are inserted, in seq order, then the log is deleted. A
- * torn last line (the crash cut the write; never reported durable) is ignored with a warning. When
- * the run's journal is open in this process, its own pending records are committed instead
- * (`flush`). `resume()` calls this first; call it before reading a run another process wrote.
+ * Makes DuckDB hold every durable record of a run: what its intent log holds and DuckDB lacks (a
+ * crash came before the batched insert) is inserted and the log deleted (`replayIntentLog`). When
+ * the run's journal is open in this process, it commits its own pending records instead (`flush`).
+ * `resume()` and `recover()` call this first; call it before reading a run another process wrote.
  */
 export async function syncIntentLog(store: Store, runId: string, options: { logger?: Logger } = {}): Promise<IntentLogReplay> {
   if (store.path === ':memory:') return { path: undefined, live: false, records: 0, inserted: 0, gap: false };
@@ -752,43 +633,11 @@ export async function syncIntentLog(store: Store, runId: string, options: { logg
     await live.flush();
     return { path, live: true, records: 0, inserted: 0, gap: false };
   }
-  const log = options.logger ?? silentLogger;
-  let contents: IntentLogContents;
   try {
-    contents = readIntentLog(path);
+    return await replayIntentLog(store, runId, path, options.logger ?? silentLogger);
   } catch (e) {
-    throw new JournalError('JOURNAL_WRITE', `journal '${runId}': cannot read the intent log ${path}: ${(e as Error).message}`, { cause: e });
+    throw new JournalError('JOURNAL_WRITE', `journal '${runId}': replay of the intent log ${path} failed: ${(e as Error).message}`, { cause: e });
   }
-  const { records, problem } = contents;
-  if (problem !== undefined) {
-    const what = problem.torn ? 'a torn last line (a write cut by a crash) ignored' : `damaged at line ${problem.line}: ${problem.ignoredLines} lines from there ignored`;
-    log.warn(`journal: intent log ${what}`, { path, runId, ...problem });
-  }
-  let inserted = 0;
-  let gap = false;
-  if (records.length > 0) {
-    const have = await store.all<{ seq: number }>('SELECT seq FROM journal WHERE run_id = $1 AND seq >= $2', [runId, records[0]!.seq]);
-    const present = new Set(have.map((r) => Number(r.seq)));
-    const missing = records.filter((r) => !present.has(r.seq));
-    if (missing.length > 0) {
-      const max = await store.all<{ s: number | null }>('SELECT max(seq) AS s FROM journal WHERE run_id = $1 AND seq < $2', [runId, missing[0]!.seq]);
-      gap = missing[0]!.seq !== Number(max[0]?.s ?? 0) + 1;
-      if (gap) log.warn('journal: the intent log does not continue the database (records are missing before it)', { path, runId, firstMissing: missing[0]!.seq, before: max[0]?.s ?? 0 });
-      for (let i = 0; i < missing.length; i += 1000) {
-        const batch = missing.slice(i, i + 1000);
-        await writeQuery(store, () => store.run(INSERT_SQL, [runId, `[${batch.map((r) => r.json).join(',')}]`]));
-      }
-      inserted = missing.length;
-      log.info('journal: intent log replayed', { path, runId, records: records.length, inserted });
-    }
-  }
-  // DuckDB holds everything the log held (each INSERT is committed when it returns)
-  try {
-    removeIntentLog(path);
-  } catch (e) {
-    log.warn('journal: cannot delete the replayed intent log', { path, error: (e as Error).message });
-  }
-  return { path, live: false, records: records.length, inserted, gap, ...(problem ? { problem } : {}) };
 }
 
 /** Records of a run in seq order (all, or from `fromSeq`, or of some kinds) */
@@ -861,7 +710,7 @@ function createLog(path: string): IntentLog {
 
 async function prepareInsert(store: Store): Promise<DuckDBPreparedStatement> {
   try {
-    return await store.connection.prepare(INSERT_SQL);
+    return await store.connection.prepare(JOURNAL_INSERT_SQL);
   } catch (e) {
     throw new JournalError('JOURNAL_WRITE', `cannot prepare the journal insert (is the store migrated to the journal schema?): ${(e as Error).message}`, { cause: e });
   }

@@ -12,8 +12,19 @@
  * by validateRunnerConfig with data.lineBudget = 2 x instruments and allowMoreLines): IbSession,
  * ContractResolver, IbMarketData (warm start, reqRealTimeBars -> 1-minute bars -> the kernel's
  * LiveFeed, L1), IbExecutionClient with the journal's durable `order_intent` in `beforeSend`,
- * Kernel, TradingSupervisor, JournalObserver (a DuckDB journal in a temp FILE, as in production),
- * HealthMonitor; sma-cross with fast 2 / slow 5 so that it trades often.
+ * Kernel, TradingSupervisor, JournalObserver (a DuckDB journal in a temp FILE, as in production,
+ * with its write-ahead intent log), HealthMonitor; sma-cross with fast 2 / slow 5 so that it
+ * trades often.
+ *
+ * Three runs (stderr prints each with its split; MONGER_RUNNER_BENCH_RUNS=burst,sparse,one picks;
+ * MONGER_RUNNER_BENCH_JOURNAL_DIR=/dev/shm puts the journals on tmpfs, where fdatasync is free):
+ * - burst: 500 stocks, sma-cross on all of them: ~100 decisions at every minute close, all made
+ *   from the same few socket chunks (the 500 closing bars arrive together);
+ * - sparse: 500 stocks streaming through the same pipeline, sma-cross trading 25 of them (every
+ *   20th, so their bars sit all along the simulator's bursts), a `watch` strategy following the
+ *   other 475 (same SMAs, never trades): a few decisions per minute, the realistic reading of "a
+ *   tick arriving ... to the order leaving";
+ * - one: 1 stock at 1200x, the floor of the same path.
  *
  * Measured per decision (an sma-cross order on a minute bar), with performance.now():
  * - t0: the runner's IBApi socket 'data' event (a listener prepended to @stoqey/ib's own) of the
@@ -23,31 +34,58 @@
  *   synchronously after socket.write; placeOrder calls and PLACE_ORDER frames pair in order).
  * Only orders decided on a minute that the :55 bar closed count (a minute closed by the flush
  * timer has no such t0: counted and reported, as are orders never written). Stamps in between
- * split the path: t0 -> order submitted by the strategy (decode, aggregation, feed, kernel,
- * strategy, risk) -> session request (the execution client's order queue: contract lookup,
- * reconciliation gate, journal commit) -> t1. Not included: time a chunk waited in the kernel's
- * socket buffer while the event loop was busy before its 'data' event.
+ * split the path: t0 -> order submitted by the strategy (decode of the chunk, aggregation, feed,
+ * kernel, strategy, risk) -> its durable intent starts (the orders submitted in one kernel turn
+ * start theirs together when the turn ends) -> the intent is durable -> session request (the orders
+ * ahead of it in the queue are sent first) -> t1. Not included: time a chunk waited in the
+ * kernel's socket buffer while the event loop was busy before its 'data' event.
  *
- * Journal baseline in the same run: the 500-instrument run alternates minutes, the durable
- * `order_intent` is written for orders decided on even minutes and skipped on odd ones (the
- * journal observer keeps journaling order events and fills in the background in both), so both
- * halves see the same market, the same warm-up and the same machine.
+ * Baselines in the same run: the minutes cycle through how the intent is made durable: `log` (the
+ * journal's write-ahead intent log, what the runner does), `commit` (a second journal without an
+ * intent log commits it to DuckDB: the path before the log) and, in the burst run, `none` (no
+ * durable intent). The journal observer journals order events, fills and snapshots in all of
+ * them, so every mode sees the same market, warm-up and machine.
  *
  * IB's message pacing is OFF (the session's budget and stoqey's limiter opened wide, the
  * simulator's 50 msg/s rule raised): in an accelerated replay the budget would queue orders against
  * real seconds while minutes pass 30x faster, and the start-up of 500 instruments (contracts,
  * 1,000 lines, warm start) would take minutes. What IB's budget (45 msg/s, burst 3) does to the
  * same decisions is computed by replaying each minute's measured request times through the
- * session's own MessageBudget, from a full bucket (row marked [COMPUTED]).
+ * session's own MessageBudget, from a full bucket (row marked [COMPUTED]): a burst of 100 orders
+ * takes about 2.2 s to leave whatever the runner does.
  *
- * Accelerated replay: 500 instruments at 30x (a 5 s bar slot every 167 real ms; 3 + 3 measured
- * minutes, ~100 orders each), 1 instrument at 1200x (enough decisions from one stock). At 30x a
- * long order burst overlaps the next few slots of 500 bars, which at 1x arrive 5 s apart: the tail
- * of such bursts is somewhat pessimistic. The runs start cold, as a trading day does: the first
- * order of each stock waits for the execution client's contract lookup (a TWS round trip, queued
- * with the orders behind it); the stderr lines count those lookups and split every latency.
- * With ~300 decisions per half the tail moves between runs, mostly with the DuckDB commit's own
- * tail (fsync, checkpoints): compare ratios, and read the split before the absolute figures.
+ * Accelerated replay at 30x for 500 stocks (a 5 s bar slot every 167 real ms; 9 measured minutes in
+ * the burst run, 24 in the sparse one): an order burst overlaps the next slots of 500 bars, which
+ * at 1x arrive 5 s apart, so tails are somewhat pessimistic. The runs start cold, as a trading day
+ * does; market data resolves every contract at start-up and the execution client's lookup (its
+ * query names the conId) is answered from the resolver's cache, so no first order waits for a TWS
+ * round trip (stderr counts the lookups made while measuring: 0).
+ *
+ * Results on the 2-core VM, shared with other work (load 4-12 during these runs): the fdatasync
+ * behind a durable intent took 0.1 ms to 10+ ms per write between runs (the DuckDB commits 5-30
+ * ms), so compare the same-run ratios and read the split before the absolute figures.
+ * - Before the intent log and the conId cache (a DuckDB commit per burst of intents, a TWS lookup
+ *   before each stock's first order): burst p50 32-37 ms, p99 97-216 ms; one stock p50 3.0-3.3 ms,
+ *   p99 8-9 ms.
+ * - Now, journals on disk (two runs, load 5-10): sparse p50 5.4-8.4 ms, p99 33-76 ms (its DuckDB-
+ *   commit minutes: p50 26-28 ms, p99 92-157 ms); burst p50 25-31 ms, p99 27-77 ms (DuckDB commit:
+ *   p50 27-89 ms, p99 119-164 ms; no durable intent: p50 27 ms, p99 41-83 ms); one stock p50
+ *   0.9-1.0 ms, p99 16-17 ms. The intent log's write + fdatasync took 2-10 ms a write in these runs
+ *   (0.07-0.15 ms on tmpfs, 0.1-0.2 ms on this disk when it is quiet).
+ * - Journals on tmpfs (MONGER_RUNNER_BENCH_JOURNAL_DIR=/dev/shm, the path without the disk; two
+ *   runs): sparse p50 1.0-1.1 ms, p99 8.6-9.5 ms (DuckDB commit: p50 8-11 ms, p99 18-29 ms); burst
+ *   p50 11-19 ms, p99 29-97 ms (DuckDB commit: p50 38-45 ms, p99 50-149 ms); one stock p50 0.8 ms,
+ *   p99 4-11 ms. The 2 ms p99 is missed by the tail: GC pauses and CPU taken by other processes.
+ * Where the rest goes. Sparse: the decode of the socket chunk that carries the bar, before the
+ * kernel's turn (socket -> submitted p50 0.5 ms), then one log write; its tail is the disk's
+ * fdatasync, GC pauses and the CPU other processes take (with ~55 decisions per mode the p99 is the
+ * worst one). Burst: a slot's 500 closing bars are decoded (~2.5 ms) and dispatched by the kernel
+ * (~9 us a bar, a third of it TradingSupervisor.checkAccount computing the portfolio's equity over
+ * every position on every bar) before the first order can leave; the journal observer's snapshot
+ * after every fill (all positions and working orders, ~25 KB with 250 positions) rides in the next
+ * intent-log write (70-130 KiB a write in the burst, most of it snapshots); stoqey encodes a
+ * placeOrder in 60-95 us, so the 100th order of a burst leaves 6-9 ms after the first. And IB's
+ * pacing would spread those 100 orders over ~2 s anyway.
  */
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -110,6 +148,8 @@ const TARGET_P99_MS = 2;
 const CHILD_ENV = 'MONGER_RUNNER_BENCH_SIM';
 /** Comma-separated subset of the runs (burst, sparse, one), e.g. to profile one of them */
 const RUNS_ENV = 'MONGER_RUNNER_BENCH_RUNS';
+/** Where the journals go (default the OS temp dir); /dev/shm takes the disk out of the path, to see the rest of it */
+const JOURNAL_DIR_ENV = 'MONGER_RUNNER_BENCH_JOURNAL_DIR';
 const ACCOUNT = 'DU1234567';
 
 /**
@@ -202,7 +242,7 @@ interface RunResult {
 export async function runnerBenchmarks(): Promise<BenchReport> {
   const wanted = (process.env[RUNS_ENV] ?? 'burst,sparse,one').split(',');
   const sim = await SimChild.spawn();
-  const dir = mkdtempSync(join(tmpdir(), 'monger-runner-bench-'));
+  const dir = mkdtempSync(join(process.env[JOURNAL_DIR_ENV] ?? tmpdir(), 'monger-runner-bench-'));
   try {
     const run = (r: Run, clientId: number) => (wanted.includes(r.name) ? runOnce(sim, dir, clientId, r) : Promise.resolve(undefined));
     const burst = await run({ name: 'burst', instruments: INSTRUMENTS, speed: 30, simTickMs: 50, skipMinutes: 1, minutes: 9, modes: ['log', 'commit', 'none'] }, 11);
