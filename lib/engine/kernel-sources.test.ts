@@ -131,6 +131,28 @@ describe('kernel sources', () => {
     await expect(failing.run()).rejects.toThrow('resolver exploded');
   });
 
+  it('a hold that fails while the run awaits a subscription still ends the run with its error', async () => {
+    // the handler requests a subscription (the run awaits its attach first) and holds work that
+    // fails during that attach: once it settles no hold is left, but its error must still surface
+    const kernel = backtestKernel(memoryData(['AAA', 'BBB'], 10));
+    const seen: number[] = [];
+    let runtime!: StrategyRuntime;
+    runtime = kernel.addStrategy(
+      probe(() => ({
+        onBar(b) {
+          seen.push((b.closeTime - OPEN) / MIN);
+          if (b.instrument !== 'AAA' || b.closeTime !== OPEN + 2 * MIN) return;
+          void kernel.attachSubscription(runtime, { instrument: 'BBB', interval: '1m' });
+          kernel.hold(Promise.reject(new Error('resolver exploded')));
+        },
+      })),
+      { subscriptions: [{ instrument: 'AAA', interval: '1m' }] },
+    );
+    await expect(kernel.run()).rejects.toThrow('resolver exploded');
+    // no later bar was processed after the failure
+    expect(seen).toEqual([1, 2]);
+  });
+
   it('live: signals pushed from outside reach onSignal at their arrival, the kernel waking for them', async () => {
     const time = new ManualTime(OPEN);
     const feed = new LiveFeed({ clock: time, scheduler: time, heartbeatMs: 60_000 });

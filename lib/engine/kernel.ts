@@ -158,6 +158,8 @@ export class Kernel implements KernelServices {
         this.fills.push(f);
       },
     }, { clientOrderIdPrefix: config.clientOrderIdPrefix });
+    // position limits judge the worst case of working orders too (risk-engine.ts)
+    this.risk.setWorkingOrders((key) => this.orders.working(undefined, key));
     this.venue.attach((r) => {
       this.reports.push(r);
       // a report from outside the run's processing (a live venue's network callback while the
@@ -284,6 +286,8 @@ export class Kernel implements KernelServices {
     const feed = this.feed;
     for (;;) {
       if (this.pendingSubscriptions.length > 0) return this.flushSubscriptions();
+      // a hold may have failed while we awaited something else (a subscription): holds.size is 0 then
+      this.throwHoldError();
       if (this.holds.size > 0) return this.awaitHolds();
       if (this.changedSources.length > 0) {
         for (const c of this.changedSources.splice(0)) {
@@ -465,9 +469,15 @@ export class Kernel implements KernelServices {
       await new Promise<void>((resolve) => (this.holdWake = resolve));
       this.holdWake = undefined;
     }
+    this.throwHoldError();
+  }
+
+  /** Ends the run with the first held work's failure, once */
+  private throwHoldError(): void {
     const failed = this.holdError;
+    if (failed === undefined) return;
     this.holdError = undefined;
-    if (failed !== undefined) throw failed.error;
+    throw failed.error;
   }
 
   private async attach(runtime: StrategyRuntime, s: BarSubscription): Promise<void> {

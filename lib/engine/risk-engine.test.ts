@@ -4,7 +4,7 @@ import { stockSpec } from '../data/instrument.js';
 import type { Order, OrderSide } from '../model/orders.js';
 import { InstrumentRegistry } from './instrument-registry.js';
 import { Portfolio } from './portfolio.js';
-import { RiskEngine, type RiskLimits } from './risk-engine.js';
+import { RiskEngine, workingQuantities, type RiskLimits } from './risk-engine.js';
 
 function setup(limits: RiskLimits, openOrders?: () => number) {
   const reg = new InstrumentRegistry();
@@ -114,5 +114,50 @@ describe('RiskEngine', () => {
     expect(risk.check(order(spy, 'BUY', 50), 100, 1)).toBe('SPY halted: session: no new entries');
     // above maxOrderQuantity and with too many orders working, but it only reduces
     expect(risk.check(order(spy, 'SELL', 100), 100, 1)).toBeUndefined();
+  });
+
+  it('working orders count: two closes of one position cannot overshoot into a short or past maxPositionQuantity', () => {
+    const { p, risk, spy, order } = setup({ allowShort: false, maxPositionQuantity: 150 });
+    let nextId = 1;
+    const working: Order[] = [];
+    const work = (side: OrderSide, quantity: number, extra: Partial<Order> = {}) => {
+      const o = { ...order(spy, side, quantity), id: nextId++, status: 'ACCEPTED', filledQuantity: 0, parentId: 0, ocaGroup: '', ...extra } as Order;
+      working.push(o);
+      return o;
+    };
+    risk.setWorkingOrders((key) => working.filter((o) => o.instrument === key));
+    p.applyFill(spy, 100, 100, 0);
+    // a stop-loss exit SELL 100 is working: a second SELL 100 (a sell signal, the supervisor's
+    // flatten) would leave -100 if both filled
+    const exit = work('SELL', 100);
+    expect(risk.check(order(spy, 'SELL', 100), 100, 1)).toBe('position would be -100: shorting is not allowed');
+    expect(risk.check(order(spy, 'SELL', 1), 100, 1)).toMatch(/shorting is not allowed/);
+    // a partly filled exit counts its remaining quantity only: 40 held, 40 left to sell
+    exit.filledQuantity = 60;
+    p.applyFill(spy, -60, 100, 0);
+    expect(risk.check(order(spy, 'SELL', 1), 100, 1)).toMatch(/position would be -1/);
+    // an order being cancelled no longer counts (the flatten that replaces it must go)
+    exit.status = 'PENDING_CANCEL';
+    expect(risk.check(order(spy, 'SELL', 40), 100, 1)).toBeUndefined();
+    exit.status = 'CANCELLED';
+    // buys: a working BUY 100 on 40 held makes 140; 10 more is the limit
+    work('BUY', 100);
+    expect(risk.check(order(spy, 'BUY', 10), 100, 1)).toBeUndefined();
+    expect(risk.check(order(spy, 'BUY', 11), 100, 1)).toBe('position would be 151, beyond maxPositionQuantity 150');
+    // working buys do not let a sell go short (they may never fill): selling 40 is the most
+    expect(risk.check(order(spy, 'SELL', 40), 100, 1)).toBeUndefined();
+    expect(risk.check(order(spy, 'SELL', 41), 100, 1)).toMatch(/position would be -1/);
+  });
+
+  it('workingQuantities: bracket exits wait for their entry, an OCO group counts once', () => {
+    const base = { instrument: 'SPY', instrumentIndex: 0, filledQuantity: 0, parentId: 0, ocaGroup: '', status: 'ACCEPTED' };
+    const entry = { ...base, id: 1, side: 'BUY', quantity: 100 } as Order;
+    const tp = { ...base, id: 2, side: 'SELL', quantity: 100, parentId: 1, ocaGroup: 'oco-1' } as Order;
+    const sl = { ...base, id: 3, side: 'SELL', quantity: 100, parentId: 1, ocaGroup: 'oco-1' } as Order;
+    expect(workingQuantities([entry, tp, sl])).toEqual({ buy: 100, sell: 0 });
+    entry.status = 'FILLED';
+    entry.filledQuantity = 100;
+    expect(workingQuantities([entry, tp, sl])).toEqual({ buy: 0, sell: 100 });
+    expect(workingQuantities([tp, sl, { ...base, id: 4, side: 'SELL', quantity: 5 } as Order])).toEqual({ buy: 0, sell: 105 });
   });
 });

@@ -1,5 +1,6 @@
+import { isWorking } from '../model/order-state.js';
 import type { Order } from '../model/orders.js';
-import { sideSign } from '../model/orders.js';
+import { remainingQuantity, sideSign } from '../model/orders.js';
 import type { Portfolio } from './portfolio.js';
 
 /** Limits of one instrument's position, overriding the book-wide ones of `RiskLimits` */
@@ -36,10 +37,52 @@ export interface RiskLimits {
   allowShort?: boolean;
 }
 
+/** The working orders of one instrument (by key): the order manager's */
+export type WorkingOrderSource = (instrument: string) => readonly Readonly<Order>[];
+
+/**
+ * Remaining quantities of the working orders that may still fill, per side: what could be added to
+ * the position if every order of that side filled. Orders whose owner asked to cancel them
+ * (PENDING_CANCEL) are left out: they are going away, and counting them would refuse the market
+ * order that replaces them (the supervisor cancels, then flattens); the rare fill that races such a
+ * cancel is closed again by whoever flattens. Bracket exits are conditional: left out while their
+ * entry works (they can only unwind its fill), and an OCO group counts once (its largest order).
+ */
+export function workingQuantities(orders: readonly Readonly<Order>[]): { buy: number; sell: number } {
+  let buy = 0;
+  let sell = 0;
+  let groups: Map<string, number> | undefined;
+  for (const o of orders) {
+    if (!isWorking(o.status) || o.status === 'PENDING_CANCEL') continue;
+    if (o.parentId > 0 && orders.some((p) => p.id === o.parentId && isWorking(p.status))) continue;
+    const q = remainingQuantity(o);
+    if (!(q > 0)) continue;
+    if (o.ocaGroup !== '') {
+      groups ??= new Map();
+      const key = `${o.side}|${o.ocaGroup}`;
+      const seen = groups.get(key) ?? 0;
+      if (q <= seen) continue;
+      groups.set(key, q);
+      if (o.side === 'BUY') buy += q - seen;
+      else sell += q - seen;
+      continue;
+    }
+    if (o.side === 'BUY') buy += q;
+    else sell += q;
+  }
+  return { buy, sell };
+}
+
 /**
  * Checks orders before they reach the venue. Orders that reduce a position are always allowed
  * through every check (halts and limits alike), so a halted or over-limit book can still be
  * flattened.
+ *
+ * Position, short and halt checks judge the worst case of the order's side, not today's position
+ * alone: with working orders attached (`setWorkingOrders`), a sell is judged on position − every
+ * working sell's remaining quantity (a buy likewise), so two closing orders of different strategies
+ * (an exit and a signal, the supervisor's flatten) cannot together overshoot flat into a short,
+ * or maxPositionQuantity/maxPositionNotional, whatever fills.
  *
  * Halts: a global one (`halt`/`resume`) and one per instrument (`haltInstrument`/
  * `resumeInstrument`); while either applies, risk-increasing orders are rejected with its reason.
@@ -51,6 +94,7 @@ export class RiskEngine {
   private readonly instrumentHalts = new Map<number, string>();
   private readonly instrumentLimits = new Map<string, InstrumentRiskLimits>();
   private openOrders: (() => number) | undefined;
+  private workingOrders: WorkingOrderSource | undefined;
 
   constructor(
     private readonly limits: RiskLimits,
@@ -64,6 +108,11 @@ export class RiskEngine {
   /** Where `maxOpenOrders` reads the number of working orders (the order manager's) */
   setOpenOrderCounter(count: () => number): void {
     this.openOrders = count;
+  }
+
+  /** Where the position checks read the instrument's working orders (the kernel attaches its order manager) */
+  setWorkingOrders(source: WorkingOrderSource): void {
+    this.workingOrders = source;
   }
 
   /** Sets (replaces) the position limits of one instrument by key; `undefined` removes them */
@@ -117,7 +166,13 @@ export class RiskEngine {
   check(order: Readonly<Order>, referencePrice: number, multiplier: number): string | undefined {
     const l = this.limits;
     if (!(order.quantity > 0) || !Number.isFinite(order.quantity)) return `quantity must be a positive number, was ${order.quantity}`;
-    const current = this.portfolio.quantityAt(order.instrumentIndex);
+    const held = this.portfolio.quantityAt(order.instrumentIndex);
+    // the position if every working order of the order's side filled (see the class comment)
+    let current = held;
+    if (this.workingOrders !== undefined) {
+      const w = workingQuantities(this.workingOrders(order.instrument));
+      current += order.side === 'BUY' ? w.buy : -w.sell;
+    }
     const after = current + sideSign(order.side) * order.quantity;
     const reducing = Math.abs(after) <= Math.abs(current) && Math.sign(after) * Math.sign(current) >= 0;
     if (reducing) return undefined;
@@ -154,8 +209,9 @@ export class RiskEngine {
       }
       if (l.maxGrossLeverage !== undefined || l.maxNetLeverage !== undefined) {
         const equity = this.portfolio.equity();
-        const before = current * referencePrice * multiplier;
-        const next = after * referencePrice * multiplier;
+        // leverage stays on the held position (the portfolio's exposures know no working orders)
+        const before = held * referencePrice * multiplier;
+        const next = (held + sideSign(order.side) * order.quantity) * referencePrice * multiplier;
         if (l.maxGrossLeverage !== undefined) {
           const gross = this.portfolio.grossExposure() - Math.abs(before) + Math.abs(next);
           if (equity <= 0 || gross / equity > l.maxGrossLeverage) {

@@ -154,9 +154,33 @@ describe('recoverFromRecords: fills and positions', () => {
 describe('recoverFromRecords: run state', () => {
   it('halts in force at the end: per instrument and global, a global resume clears all', () => {
     const r = recoverFromRecords('r', journalOf(['halt', { instrument: 'SPY', payload: { reason: 'stale data' } }], ['halt', { instrument: 'IBM', payload: { reason: 'stale data' } }], ['resume', { instrument: 'IBM' }], ['halt', { payload: { reason: 'disconnected' } }]));
-    expect(r.halted).toEqual({ global: { seq: 4, reason: 'disconnected' }, instruments: { SPY: { seq: 1, reason: 'stale data' } } });
+    expect(r.halted).toEqual({ global: { seq: 4, reason: 'disconnected' }, sources: { '': { seq: 4, reason: 'disconnected' } }, instruments: { SPY: { seq: 1, reason: 'stale data' } } });
     const cleared = recoverFromRecords('r', journalOf(['halt', { instrument: 'SPY' }], ['halt', {}], ['resume', {}]));
-    expect(cleared.halted).toEqual({ global: null, instruments: {} });
+    expect(cleared.halted).toEqual({ global: null, sources: {}, instruments: {} });
+  });
+
+  it('whole-book halts by source: a resume lifts only its own source; instrument halts named in the payload stay per instrument', () => {
+    // as the runner journals the supervisor's actions: the source and instrument in the payload
+    const r = recoverFromRecords(
+      'r',
+      journalOf(
+        ['halt', { payload: { type: 'halt', source: 'loss:cumulative', reason: 'cumulative loss 1020.00 reached maxCumulativeLoss 1000' } }],
+        ['halt', { payload: { type: 'halt', source: 'health:event-loop-lag', reason: 'lag' } }],
+        ['halt', { payload: { type: 'halt-instrument', source: 'session', instrument: 'SPY', reason: 'closed' } }],
+        ['halt', { payload: { type: 'halt', source: 'drawdown', reason: 'drawdown 1.03%' } }],
+        ['resume', { payload: { type: 'resume', source: 'health:event-loop-lag' } }],
+        ['resume', { payload: { type: 'resume', source: 'drawdown' } }],
+      ),
+    );
+    expect(r.halted.sources).toEqual({ 'loss:cumulative': { seq: 1, reason: 'cumulative loss 1020.00 reached maxCumulativeLoss 1000' } });
+    expect(r.halted.instruments).toEqual({ SPY: { seq: 3, reason: 'closed' } });
+  });
+
+  it('the loss baseline: the last baseline note, whatever notes come around it', () => {
+    const baseline = (startEquity: number, peakEquity: number): [JournalKind, JournalFields] => ['note', { payload: { type: 'baseline', source: 'baseline', context: { startEquity, peakEquity } } }];
+    expect(recoverFromRecords('r', journalOf(['note', { payload: { event: 'x' } }])).lossBaseline).toBeNull();
+    const r = recoverFromRecords('r', journalOf(baseline(100_000, 100_000), ['note', { payload: { type: 'close' } }], baseline(100_000, 102_500), ['note', { payload: { type: 'baseline', context: {} } }]));
+    expect(r.lossBaseline).toEqual({ seq: 3, startEquity: 100_000, peakEquity: 102_500 });
   });
 
   it('checks that seqs are contiguous, whatever order the records come in', () => {
@@ -184,9 +208,13 @@ describe('recover (from the store)', () => {
     j.append('order_event', { clientOrderId: 's-1', payload: { type: 'filled', status: 'FILLED' } });
     await j.snapshot({ strategies: { s: { n: 2 } }, positions: { SPY: { quantity: 10, avgPrice: 100 } }, cash: 9000 }, 1300);
     await j.appendDurable('order_intent', { decisionId: 'd2', clientOrderId: 's-2', instrument: 'SPY', payload: { request: { side: 'SELL', quantity: 10 } } });
+    // notes are not loaded, but the supervisor's loss baseline is
+    await j.appendDurable('note', { payload: { type: 'baseline', context: { startEquity: 10_000, peakEquity: 10_250 } } });
+    await j.appendDurable('note', { payload: { type: 'close', context: { startEquity: 1, peakEquity: 1 } } });
     const r = await recover(store, 'live-1');
     expect(r.run).toMatchObject({ runId: 'live-1', mode: 'live', endedAt: null });
-    expect(r).toMatchObject({ records: 8, lastSeq: 8, contiguous: true, strategyState: { s: { n: 2 } }, positions: { SPY: { quantity: 10, avgPrice: 100 } }, snapshotCash: 9000, lastExecutionTime: 1234, lastDecisionId: 'd1' });
+    expect(r.lossBaseline).toEqual({ seq: 9, startEquity: 10_000, peakEquity: 10_250 });
+    expect(r).toMatchObject({ records: 10, lastSeq: 10, contiguous: true, strategyState: { s: { n: 2 } }, positions: { SPY: { quantity: 10, avgPrice: 100 } }, snapshotCash: 9000, lastExecutionTime: 1234, lastDecisionId: 'd1' });
     expect(r.lastSnapshot).toMatchObject({ seq: 7, ts: 1300 });
     expect(r.orders.get('s-1')).toMatchObject({ state: 'closed', brokerOrderId: '1000000', filledQuantity: 10 });
     expect(r.unconfirmed.map((o) => [o.clientOrderId, o.decisionId, o.side])).toEqual([['s-2', 'd2', 'SELL']]);

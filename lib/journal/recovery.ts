@@ -29,7 +29,12 @@ import { Journal, JournalError, journalRecordColumns, syncIntentLog, toRecord, t
  *   status is an OrderStatus or 'NOT_FOUND' (the broker never had it); broker_order_id if known.
  *   `reconcile` without client_order_id but with payload `{ positions }`: the broker's positions,
  *   which replace the journal's from that seq on.
- * - `halt` / `resume`: trading halted / resumed, for `instrument` or (no instrument) everything.
+ * - `halt` / `resume`: trading halted / resumed, for `instrument` (the column, else `payload.instrument`)
+ *   or (no instrument) everything; payload `{ source?, reason? }`: a resume with a source lifts only
+ *   that source's halt, one without lifts every halt.
+ * - `note` with payload `{ type: 'baseline', context: { startEquity, peakEquity } }`: the loss
+ *   baseline of the runner's supervisor (the equity its cumulative loss and drawdown are measured
+ *   from); the last one is read back. Other notes are not read (their payloads are not even loaded).
  *
  * Orders, keyed by client order id, end in one of three states:
  * - `closed`: a terminal event, a terminal or NOT_FOUND reconcile, or fills adding up to the intent's
@@ -94,6 +99,13 @@ export interface HaltState {
   reason: string | null;
 }
 
+/** The supervisor's loss baseline as last journaled (runner/live/supervisor.ts `baseline` action) */
+export interface LossBaseline {
+  seq: number;
+  startEquity: number;
+  peakEquity: number;
+}
+
 export interface Recovery {
   runId: string;
   /** The journal_runs row (null when only records were given) */
@@ -131,8 +143,14 @@ export interface Recovery {
   snapshotCash: number | null;
   /** decision_id of the last decision record */
   lastDecisionId: string | null;
-  /** Halts still in force at the end of the journal */
-  halted: { global: HaltState | null; instruments: Record<string, HaltState> };
+  /**
+   * Halts still in force at the end of the journal: `global` the last whole-book halt (null once a
+   * resume follows), `sources` every whole-book halt by its source ('' when the record names none),
+   * `instruments` the last halt per instrument
+   */
+  halted: { global: HaltState | null; sources: Record<string, HaltState>; instruments: Record<string, HaltState> };
+  /** The last loss baseline journaled (null: none) */
+  lossBaseline: LossBaseline | null;
 }
 
 type Phase = 'intent' | 'sent' | 'terminal';
@@ -150,10 +168,11 @@ export async function recover(store: Store, runId: string): Promise<Recovery> {
   const run = await Journal.find(store, runId);
   if (run === undefined) throw new JournalError('JOURNAL_NOT_FOUND', `no journal run '${runId}'`);
   await syncIntentLog(store, runId); // durable records still only in the intent log (a crash before their insert)
-  // payloads recovery never reads stay in the database: decisions, notes, alerts, older snapshots
+  // payloads recovery never reads stay in the database: decisions, notes (but loss baselines), alerts, older snapshots
   const rows = await store.all<Record<string, unknown>>(
     `WITH last_snapshot AS (SELECT coalesce(max(seq), 0) AS s FROM journal WHERE run_id = $1 AND kind = 'snapshot')
-     SELECT ${journalRecordColumns(`CASE WHEN kind IN ('decision', 'note', 'alert') OR (kind = 'snapshot' AND seq < (SELECT s FROM last_snapshot)) THEN NULL ELSE payload END`)}
+     SELECT ${journalRecordColumns(`CASE WHEN kind = 'note' AND json_extract_string(payload, '$.type') = 'baseline' THEN payload
+       WHEN kind IN ('decision', 'note', 'alert') OR (kind = 'snapshot' AND seq < (SELECT s FROM last_snapshot)) THEN NULL ELSE payload END`)}
      FROM journal WHERE run_id = $1 ORDER BY seq`,
     [runId],
   );
@@ -170,7 +189,9 @@ export function recoverFromRecords(runId: string, input: readonly JournalRecord[
   let base: { seq: number; positions: Record<string, RecoveredPosition> } = { seq: 0, positions: {} };
   let lastDecisionId: string | null = null;
   let global: HaltState | null = null;
+  const haltSources: Record<string, HaltState> = {};
   const haltedInstruments: Record<string, HaltState> = {};
+  let lossBaseline: LossBaseline | null = null;
   let contiguous = true;
   let expected = 1;
 
@@ -296,11 +317,24 @@ export function recoverFromRecords(runId: string, input: readonly JournalRecord[
       case 'halt':
       case 'resume': {
         const state = r.kind === 'halt' ? { seq: r.seq, reason: typeof p['reason'] === 'string' ? p['reason'] : null } : null;
-        if (r.instrument === null) {
+        // the supervisor's instrument halts carry the instrument in their payload
+        const instrument = r.instrument ?? (typeof p['instrument'] === 'string' ? p['instrument'] : null);
+        const source = typeof p['source'] === 'string' ? p['source'] : null;
+        if (instrument === null) {
+          if (state !== null) haltSources[source ?? ''] = state;
+          else if (source !== null) delete haltSources[source];
+          else for (const k of Object.keys(haltSources)) delete haltSources[k];
           global = state;
-          if (state === null) for (const k of Object.keys(haltedInstruments)) delete haltedInstruments[k];
-        } else if (state === null) delete haltedInstruments[r.instrument];
-        else haltedInstruments[r.instrument] = state;
+          if (state === null && source === null) for (const k of Object.keys(haltedInstruments)) delete haltedInstruments[k];
+        } else if (state === null) delete haltedInstruments[instrument];
+        else haltedInstruments[instrument] = state;
+        break;
+      }
+      case 'note': {
+        const c = asObject(p['context']);
+        if (p['type'] === 'baseline' && typeof c['startEquity'] === 'number' && typeof c['peakEquity'] === 'number') {
+          lossBaseline = { seq: r.seq, startEquity: c['startEquity'], peakEquity: c['peakEquity'] };
+        }
         break;
       }
       default:
@@ -357,7 +391,8 @@ export function recoverFromRecords(runId: string, input: readonly JournalRecord[
     positions: Object.fromEntries([...positions].filter(([, v]) => Math.abs(v.quantity) > EPS)),
     snapshotCash: typeof lastSnapshot?.state.cash === 'number' ? lastSnapshot.state.cash : null,
     lastDecisionId,
-    halted: { global, instruments: haltedInstruments },
+    halted: { global, sources: haltSources, instruments: haltedInstruments },
+    lossBaseline,
   };
 }
 

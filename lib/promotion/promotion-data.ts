@@ -46,17 +46,18 @@ export async function loadPromotionData(manifest: Manifest, repo: string, store:
   let source: Store | undefined = store;
   let files: FileDigest[] | undefined;
   let owned: Store | undefined;
-  if (d.files !== undefined) {
-    owned = await Store.open(':memory:');
-    source = owned;
-    const paths = d.files.map((f) => join(repo, f));
-    files = d.files.map((f, i) => {
-      const content = readFileSync(paths[i]!);
-      return { path: f, sha256: sha256(content), bytes: content.byteLength };
-    });
-    await importFiles(owned, paths);
-  }
+  if (d.files !== undefined) owned = await Store.open(':memory:');
+  // everything after the open is inside the try: a missing or bad file must not leak the store
   try {
+    if (owned !== undefined && d.files !== undefined) {
+      source = owned;
+      const paths = d.files.map((f) => join(repo, f));
+      files = d.files.map((f, i) => {
+        const content = readFileSync(paths[i]!);
+        return { path: f, sha256: sha256(content), bytes: content.byteLength };
+      });
+      await importFiles(owned, paths);
+    }
     if (source === undefined) throw new ConfigError('promotion data', ['the manifest lists no data.files, so a store is needed (--db)']);
     const blocks = await loadBars(source, { symbols: d.symbols, interval: d.interval, kind: d.kind, adjusted: d.adjusted, to: d.to });
     const h = createHash('sha256');

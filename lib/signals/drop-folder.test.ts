@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, renameSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -25,9 +25,13 @@ describe('drop-folder signals', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
+  /** A finished file: written a while ago (its mtime an hour back), so the first scan takes it */
   const write = (name: string, text: string) => {
-    writeFileSync(join(dir, name), text);
-    return join(dir, name);
+    const path = join(dir, name);
+    writeFileSync(path, text);
+    const old = new Date(Date.now() - 3_600_000);
+    utimesSync(path, old, old);
+    return path;
   };
 
   it('reads CSV (any column order, blank lines, optional available_at and source, extra columns ignored)', async () => {
@@ -124,5 +128,38 @@ describe('drop-folder signals', () => {
     const b = await new DropFolderSignalProvider(store, { folder: dir }).poll(START_WATERMARK, { until: Infinity });
     expect(b.signals.map((s) => s.symbol)).toEqual(['AAPL']);
     expect((await new DuckDbSignalProvider(store).poll(START_WATERMARK, { until: Infinity })).signals.map((s) => s.symbol)).toEqual(['IBM', 'AAPL']);
+  });
+
+  it('never imports a file still being written: fresh files wait for an unchanged scan; temp names are ignored', async () => {
+    const files: string[] = [];
+    // settleMs of an hour: only the unchanged-between-scans rule applies, however slow the machine
+    const p = new DropFolderSignalProvider(store, { folder: dir, settleMs: 3_600_000, onFile: (r) => files.push(`${r.path.slice(dir.length + 1)} ${r.status} ${r.rows}`) });
+    const scan = async () => (await p.scan()).map((r) => r.path.slice(dir.length + 1));
+    // a writer mid-way: the last line is torn ("0.1" of "0.125")
+    const path = join(dir, 'live.csv');
+    writeFileSync(path, 'ts,symbol,value\n2024-03-04T15:00:00Z,AAPL,0.5\n2024-03-04T15:01:00Z,MSFT,0.1');
+    expect(await scan()).toEqual([]);
+    // it grew since: still not taken
+    appendFileSync(path, '25\n');
+    expect(await scan()).toEqual([]);
+    // unchanged since the previous scan: settled, imported whole
+    expect(await scan()).toEqual(['live.csv']);
+    const b = await p.poll(START_WATERMARK, { until: Infinity });
+    expect(b.signals.map((s) => [s.symbol, s.value])).toEqual([
+      ['AAPL', 0.5],
+      ['MSFT', 0.125],
+    ]);
+    // write-to-temp-then-rename: the temp names are never read, the renamed file is complete
+    writeFileSync(join(dir, '.next.csv'), 'ts,symbol,value\n2024-03-04T15:02:00Z,IBM,1\n');
+    writeFileSync(join(dir, 'next.csv.partial'), 'ts,symbol,value\n2024-03-04T15:02:00Z,IBM,1\n');
+    expect(await scan()).toEqual([]);
+    expect(await scan()).toEqual([]);
+    renameSync(join(dir, '.next.csv'), join(dir, 'next.csv'));
+    expect(await scan()).toEqual([]);
+    expect(await scan()).toEqual(['next.csv']);
+    expect(files).toEqual(['live.csv imported 2', 'next.csv imported 1']);
+    // settleMs 0: taken at once (a folder known to be complete)
+    writeFileSync(join(dir, 'now.csv'), 'ts,symbol,value\n2024-03-04T15:03:00Z,IBM,2\n');
+    expect((await new DropFolderSignalProvider(store, { folder: dir, settleMs: 0 }).scan()).map((r) => r.path.slice(dir.length + 1))).toEqual(['now.csv']);
   });
 });

@@ -10,6 +10,11 @@
  * - Rows of a file dropped late (published before the watermark: written after the fact) were never
  *   delivered: the poll returns them first, as late rows, whatever `lateMs` says, because the
  *   provider knows exactly which rows the file brought.
+ * - A file still being written is not read: names starting with '.' or ending in `.tmp`/`.partial`
+ *   are ignored (write to such a name, then rename), and a file is taken only once it is settled:
+ *   its size and mtime unchanged since the previous scan, or its mtime already `settleMs` old when
+ *   first seen (a folder written before a backtest). Otherwise one torn last line would be imported
+ *   for good as a truncated value (an imported file is never read again).
  * - `onError: 'throw'` (default: a backtest must not run on a silently skipped file) throws the
  *   file's DataError from poll; `'skip'` (a live runner) records it and reports it to `onFile`.
  */
@@ -27,7 +32,15 @@ export interface DropFolderOptions {
   onError?: 'throw' | 'skip';
   /** Every file processed: imported (rows) or failed (error) */
   onFile?: (result: SignalFileResult) => void;
+  /**
+   * A file whose mtime is at least this old (wall clock: mtimes are) is taken on the scan that first
+   * sees it; a younger one only when a later scan finds its size and mtime unchanged. Default 2000
+   */
+  settleMs?: number;
 }
+
+/** Names a writer uses while a file is incomplete: never read */
+const IN_PROGRESS_RE = /^\.|\.(tmp|partial)$/i;
 
 export interface SignalFileResult {
   path: string;
@@ -41,6 +54,8 @@ export class DropFolderSignalProvider implements SignalProvider {
   readonly name: string;
   readonly folder: string;
   private readonly table: DuckDbSignalProvider;
+  /** size/mtime of files seen but not yet settled, by path */
+  private readonly unsettled = new Map<string, string>();
 
   constructor(
     private readonly store: Store,
@@ -53,20 +68,36 @@ export class DropFolderSignalProvider implements SignalProvider {
 
   /** Imports the files not processed yet; returns what happened to each */
   async scan(): Promise<SignalFileResult[]> {
-    const names = readdirSync(this.folder).filter((n) => SIGNAL_FILE_RE.test(n)).sort();
+    const names = readdirSync(this.folder).filter((n) => SIGNAL_FILE_RE.test(n) && !IN_PROGRESS_RE.test(n)).sort();
     const done = await this.processed();
     const results: SignalFileResult[] = [];
+    const settleMs = this.options.settleMs ?? 2000;
+    const now = Date.now();
+    const seen = new Set<string>();
     for (const name of names) {
       const path = join(this.folder, name);
-      const st = statSync(path);
+      let st;
+      try {
+        st = statSync(path);
+      } catch {
+        continue; // renamed or removed since readdir
+      }
       if (!st.isFile()) continue;
       const prior = done.get(path);
       if (prior !== undefined && (prior.status === 'imported' || (prior.size === st.size && prior.mtime === Math.floor(st.mtimeMs)))) continue;
+      seen.add(path);
+      const stamp = `${st.size}/${st.mtimeMs}`;
+      if (now - st.mtimeMs < settleMs && this.unsettled.get(path) !== stamp) {
+        this.unsettled.set(path, stamp); // still moving (or new): look again next scan
+        continue;
+      }
+      this.unsettled.delete(path);
       const result = await this.importFile(path, st.size, Math.floor(st.mtimeMs));
       results.push(result);
       this.options.onFile?.(result);
       if (result.error !== undefined && (this.options.onError ?? 'throw') === 'throw') throw result.error;
     }
+    for (const path of this.unsettled.keys()) if (!seen.has(path)) this.unsettled.delete(path);
     return results;
   }
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ManualTime } from '../engine/manual-time.js';
 import { MemorySignalProvider } from './memory-provider.js';
-import type { SignalBatch, SignalPollOptions, SignalProvider, SignalWatermark } from './provider.js';
+import { START_WATERMARK, type SignalBatch, type SignalPollOptions, type SignalProvider, type SignalWatermark } from './provider.js';
 import type { Signal } from './signal.js';
 import { SignalPoller } from './signal-poller.js';
 
@@ -73,5 +73,31 @@ describe('SignalPoller', () => {
     expect(errors).toEqual(['1: connection refused', '2: connection refused', '3: connection refused']);
     expect(got.map((s) => s.symbol)).toEqual(['AAPL']);
     poller.stop();
+  });
+
+  it('a hand-off that throws keeps the watermark: the same batch is delivered on the retry', async () => {
+    const time = new ManualTime(T0);
+    const provider = new MemorySignalProvider([sig('AAPL', T0 - 2 * S), sig('MSFT', T0 - S)]);
+    let throwsLeft = 1;
+    const got: string[] = [];
+    const errors: string[] = [];
+    const poller = new SignalPoller({
+      provider,
+      clock: time,
+      scheduler: time,
+      intervalMs: S,
+      onSignals: (b) => {
+        if (throwsLeft-- > 0) throw new Error('queue full');
+        got.push(...b.map((s) => s.symbol));
+      },
+      onError: (e, n) => errors.push(`${n}: ${e.message}`),
+    });
+    await expect(poller.pollNow()).rejects.toThrow('queue full');
+    expect(errors).toEqual(['1: queue full']);
+    expect(poller.watermark).toEqual(START_WATERMARK);
+    expect(poller.delivered).toBe(0);
+    expect(await poller.pollNow()).toBe(2);
+    expect(got).toEqual(['AAPL', 'MSFT']);
+    expect(poller.watermark).toMatchObject({ availableAt: T0 - S, symbol: 'MSFT' });
   });
 });

@@ -3,8 +3,9 @@
  * was published since its watermark up to now and hands the batch on (a PushSignalSource), noticing
  * tickers it has never seen (`onNewSymbols`: the universe can start resolving them). The watermark
  * is exposed after each poll so the runner can journal it and resume from it after a restart.
- * A failed poll is reported and retried with a doubling delay (at most `maxBackoffMs`): a provider
- * outage never stops the run.
+ * A failed poll — the provider's, or a hand-off (`onSignals`/`onNewSymbols`) that throws — is
+ * reported and retried with a doubling delay (at most `maxBackoffMs`): an outage never stops the
+ * run, and the watermark moves only after the batch was handed on, so a failed hand-off loses nothing.
  */
 import type { Clock } from '../engine/clock.js';
 import type { Scheduler } from '../engine/live-feed.js';
@@ -82,29 +83,30 @@ export class SignalPoller {
   }
 
   private async poll(): Promise<number> {
-    let batch;
     try {
-      batch = await this.o.provider.poll(this.watermarkValue, { until: this.o.clock.now(), limit: this.o.limit, lateMs: this.o.lateMs ?? 60_000 });
+      const batch = await this.o.provider.poll(this.watermarkValue, { until: this.o.clock.now(), limit: this.o.limit, lateMs: this.o.lateMs ?? 60_000 });
+      if (batch.signals.length > 0) {
+        const fresh = new Set<string>();
+        for (const s of batch.signals) if (!this.known.has(s.symbol)) fresh.add(s.symbol);
+        if (fresh.size > 0) {
+          this.o.onNewSymbols?.([...fresh]);
+          for (const s of fresh) this.known.add(s);
+        }
+        this.o.onSignals(batch.signals);
+      }
+      // only now: a hand-off that throws leaves the watermark where it was, so the batch is polled
+      // again (a journaled watermark must never cover signals nobody received)
+      this.watermarkValue = batch.watermark;
+      this.more = batch.more;
+      this.failures = 0;
+      this.polls++;
+      this.delivered += batch.signals.length;
+      return batch.signals.length;
     } catch (e) {
       this.failures++;
       const error = e instanceof Error ? e : new Error(String(e));
       this.o.onError?.(error, this.failures);
       throw error;
     }
-    this.failures = 0;
-    this.polls++;
-    this.watermarkValue = batch.watermark;
-    this.more = batch.more;
-    if (batch.signals.length === 0) return 0;
-    const fresh: string[] = [];
-    for (const s of batch.signals) {
-      if (this.known.has(s.symbol)) continue;
-      this.known.add(s.symbol);
-      fresh.push(s.symbol);
-    }
-    if (fresh.length > 0) this.o.onNewSymbols?.(fresh);
-    this.delivered += batch.signals.length;
-    this.o.onSignals(batch.signals);
-    return batch.signals.length;
   }
 }

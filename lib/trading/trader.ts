@@ -9,6 +9,10 @@
  * yet) the order is a market order, filled like any market order (the backtest's fill rule: the
  * next bar's open by default; live: at IB).
  *
+ * Sizing starts from the position the instrument will have once every working order fills (the
+ * port's `position`), and a signal in the direction of a closing order already working (an exit,
+ * the supervisor's flatten) holds: two closes of one position never both go out.
+ *
  * Risk-increasing orders are not sent while the instrument or the book is halted (session guard,
  * loss limits, stale data): the signal is dropped and reported instead of becoming a rejection
  * per bar. Reducing orders always go, as the RiskEngine lets them.
@@ -20,8 +24,13 @@ import type { TradingParams } from './trading-params.js';
 
 /** What a Trader needs from its host (the TradingDesk on a kernel; a fake in tests) */
 export interface TraderPort {
-  /** Signed position of the instrument now */
+  /**
+   * Signed position of the instrument as it will be once the working orders of every strategy
+   * (exits, the supervisor's closes) fill: held + signed remaining quantities
+   */
   position(index: number): number;
+  /** +1/-1: a working order (any strategy's) buys/sells to close the held position; 0: none */
+  closing(index: number): number;
   /** Latest bid/ask, undefined without a quote */
   quote(key: string, index: number): { bid: number; ask: number } | undefined;
   /** Why risk-increasing orders of the instrument would be rejected now (a halt), else undefined */
@@ -87,6 +96,9 @@ export class Trader {
       }
       return 'repriced';
     }
+    // a close already on its way (a stop-loss exit, the supervisor's flatten) is what a signal the
+    // same way asks for: sizing on top of it would overshoot flat into the other side
+    if (port.closing(this.index) === direction) return 'hold';
     const current = port.position(this.index);
     const target = targetPosition(direction, current, p, this.allowShort);
     const delta = target - current;

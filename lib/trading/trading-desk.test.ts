@@ -206,6 +206,58 @@ describe('exits protect every position', () => {
   });
 });
 
+describe('an exit and a signal on the same bar close the position once', () => {
+  // bought 100 at bar 1's open (100); bar 3 closes at 90: the 5 % stop fires AND the strategy
+  // sends a sell signal on that bar. Both used to size on the held +100: SELL 100 twice -> -100.
+  const rules: TradingRules = { defaults: { unitSize: 100, maxPosition: 100, stopLossPct: 5 }, symbols: {} };
+  const closes = [100, 100, 100, 90, 90, 90];
+  for (const allowShort of [false, true]) {
+    it(`exit first, then the signal holds (allowShort ${allowShort})`, async () => {
+      const r = await run(signals, { values: [1, 0, 0, -1] }, closes, rules, allowShort);
+      expect(r.orders.map((o) => `${o.side} ${o.quantity} ${o.tag} ${o.status}`)).toEqual(['BUY 100 signal FILLED', 'SELL 100 exit:stop-loss FILLED']);
+      expect(positions(r.fills)).toEqual([100, 0]);
+      expect(r.openPositions).toEqual([]);
+    });
+  }
+
+  it('the exit closes only what closing orders already working do not cover', async () => {
+    const kernel = new Kernel({
+      environment: 'backtest',
+      clock: new SimulatedClock(T0 - MIN),
+      dataClient: data(closes),
+      executionClient: new SimulatedVenue({ fill: 'next-open', commission: noCommission() }),
+      startingCash: 1_000_000,
+      risk: { allowShort: false },
+      trading: { rules },
+    });
+    // buys 100 on bar 0, then rests a SELL 60 limit far above (150) from bar 2: it is working
+    // when the stop fires at bar 3's close (90 < 95)
+    const seller = defineStrategy({
+      name: 'seller',
+      version: '0.1.0',
+      description: 'a buy, then a resting sell limit',
+      params: z.object({}),
+      create: (ctx) => {
+        let k = 0;
+        return {
+          onBar(bar) {
+            if (k === 0) ctx.submit(ctx.orders.market(bar.instrument, 'BUY', 100));
+            if (k === 2) ctx.submit(ctx.orders.limit(bar.instrument, 'SELL', 60, 150));
+            k++;
+          },
+        };
+      },
+    });
+    kernel.addStrategy(seller, { subscriptions: [{ instrument: 'SPY', interval: '1m' }] });
+    await kernel.run();
+    const orders = [...kernel.orders.all()];
+    expect(orders.map((o) => `${o.side} ${o.quantity} ${o.tag}`)).toEqual(['BUY 100 ', 'SELL 60 ', 'SELL 40 exit:stop-loss']);
+    expect(orders[2]!.status).toBe('FILLED');
+    // the 60 the limit would sell stay held: the exit did not sell them a second time
+    expect(kernel.portfolio.quantityAt(0)).toBe(60);
+  });
+});
+
 describe('without exit rules the backtest is unchanged', () => {
   it('sma-cross with sizes-only rules gives the same orders, fills and value as without rules', async () => {
     const closes = Array.from({ length: 300 }, (_, i) => 100 + 5 * Math.sin(i / 9) + 2 * Math.sin(i / 3.7));

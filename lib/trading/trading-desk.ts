@@ -14,9 +14,11 @@
  *   max hold, by a timer at the deadline, so a position is closed on time without new bars. An exit
  *   is a market order for the whole position, submitted as the strategy whose fill opened the
  *   position (its orderRef, its order events; else the first strategy listening to the
- *   instrument): it must fill, like the supervisor's closes. It is not sent while a closing order
- *   (the supervisor's, the strategy's own) is already working; the Trader's working entry on the
- *   instrument is cancelled first so it cannot re-open the position.
+ *   instrument): it must fill, like the supervisor's closes. Closing orders already working (the
+ *   supervisor's, a strategy's own, a sell signal's) are subtracted: the exit closes only the rest,
+ *   and is not sent when they cover the position; the Trader's working entry on the instrument is
+ *   cancelled first so it cannot re-open the position. Signals size on the position as it will be
+ *   once every working order fills (trader.ts), so an exit and a signal never both close it.
  * - It sits on the kernel as an internal strategy (id `trading-rules`) only for its timers and
  *   lifecycle; it never submits under that id unless no strategy can own an exit.
  * Nothing is allocated per bar: state lives in typed arrays and arrays by instrument index.
@@ -25,6 +27,7 @@ import { z } from 'zod';
 import { ConfigError, InvariantError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import type { Kernel } from '../engine/kernel.js';
+import { workingQuantities } from '../engine/risk-engine.js';
 import { defineStrategy, type StrategyContext } from '../engine/strategy.js';
 import type { StrategyRuntime } from '../engine/strategy-runtime.js';
 import type { Bar } from '../model/market.js';
@@ -115,7 +118,16 @@ export class TradingDesk {
     this.ctx = this.runtime.context;
     const k = kernel;
     this.port = {
-      position: (index) => k.portfolio.quantityAt(index),
+      position: (index) => {
+        const w = this.working(index);
+        return k.portfolio.quantityAt(index) + w.buy - w.sell;
+      },
+      closing: (index) => {
+        const held = k.portfolio.quantityAt(index);
+        if (held === 0) return 0;
+        const w = this.working(index);
+        return held > 0 ? (w.sell > 0 ? -1 : 0) : w.buy > 0 ? 1 : 0;
+      },
       quote: (key, index) => this.quotes(key, index),
       haltReason: (index) => (k.risk.halted ? k.risk.reason : k.risk.instrumentHalt(index)),
       submit: (request: OrderRequest) => k.submit(this.signaller!, request),
@@ -264,16 +276,17 @@ export class TradingDesk {
     const own = this.exitOrders[i];
     if (own !== undefined && !isTerminal(own.status)) return;
     const side: OrderSide = qty > 0 ? 'SELL' : 'BUY';
-    for (const o of k.orders.working(undefined, key)) {
-      // a closing order is already on its way (the supervisor's, the strategy's own exit)
-      if (o.side === side && o.status !== 'PENDING_CANCEL') return;
-    }
+    // closing orders already working (the supervisor's, a strategy's own exit or signal) close
+    // that much: the exit sends only the rest, nothing when they cover the position
+    const w = this.working(i);
+    const quantity = Math.abs(qty) - (side === 'SELL' ? w.sell : w.buy);
+    if (quantity <= 0) return;
     const entry = this.traders[i]?.workingOrder();
     if (entry !== undefined && entry.side !== side && entry.status !== 'PENDING_CANCEL') k.cancel(this.runtimeOf(entry.strategyId) ?? this.runtime, entry.id);
     const owner = this.ownerOf(i, key);
     const name = EXIT_NAMES[reason];
     const p = this.exitParams[i]!;
-    const order = k.submit(owner, { instrument: key, side, quantity: Math.abs(qty), type: 'MARKET', tag: `exit:${name}` });
+    const order = k.submit(owner, { instrument: key, side, quantity, type: 'MARKET', tag: `exit:${name}` });
     this.exitOrders[i] = order;
     this.report({
       type: 'exit',
@@ -282,9 +295,14 @@ export class TradingDesk {
       reason: name,
       orderId: order.id,
       side,
-      quantity: Math.abs(qty),
+      quantity,
       context: { position: qty, mark, entryPrice: this.book.entryPriceOf(i), stopPrice: this.book.stopPrice(i, p), takeProfitPrice: this.book.takeProfitPrice(i, p), entryTime: new Date(this.book.entryTimeOf(i)).toISOString(), status: order.status },
     });
+  }
+
+  /** Remaining quantities per side of the instrument's working orders, every strategy's (risk-engine.ts) */
+  private working(i: number): { buy: number; sell: number } {
+    return workingQuantities(this.kernel.orders.working(undefined, this.kernel.instruments.spec(i).key));
   }
 
   /** Who submits an exit: the strategy that opened the position, else the first one listening to the instrument, else the desk */

@@ -61,6 +61,11 @@ export interface KernelUniverseOptions extends UniverseOptions {
   /** Default: unlimited */
   lines?: LineAllocator;
   actions?: readonly UniverseAction[];
+  /**
+   * The host's streams around the kernel subscription (runner: IB market-data lines): `start` right
+   * before the subscription is attached (its lines were just granted), `stop` right after it is removed
+   */
+  streams?: { start(instrument: string): void; stop(instrument: string): void };
 }
 
 export class KernelUniverse {
@@ -97,8 +102,14 @@ export class KernelUniverse {
         this.params.set(instrument, p);
         return p;
       },
-      subscribe: (instrument) => k.attachSubscription(target(), { instrument, interval: options.interval, kind: options.kind ?? 'trade', history: options.history ?? 1 }),
-      unsubscribe: (instrument) => k.unsubscribe(target(), instrument, 'immediate'),
+      subscribe: (instrument) => {
+        options.streams?.start(instrument);
+        return k.attachSubscription(target(), { instrument, interval: options.interval, kind: options.kind ?? 'trade', history: options.history ?? 1 });
+      },
+      unsubscribe: (instrument) => {
+        k.unsubscribe(target(), instrument, 'immediate');
+        options.streams?.stop(instrument);
+      },
       position: (instrument) => k.portfolio.position(instrument),
       workingOrders: (instrument) => k.orders.working(undefined, instrument).length,
       deliver: (signal) => k.deliverSignal(signal, target()),

@@ -13,6 +13,7 @@ import { applyEnvOverrides, checkIb, ibSchema, MODES } from './config-schema-ib.
 import { accountSchema, checkLimits, riskSchema } from './config-schema-limits.js';
 import { checkSessionAndData, dataSchema, healthSchema, journalSchema, loggingSchema, sessionSchema } from './config-schema-ops.js';
 import { checkReplay, replaySchema } from './config-schema-replay.js';
+import { checkSignalsAndControl, controlSchema, signalsSchema } from './config-schema-signals.js';
 import { checkStrategy, checkUniverse, strategySchema, universeSchema } from './config-schema-strategy.js';
 import { checkTrading, tradingSchema } from './config-schema-trading.js';
 import { oneOf, show } from './config-schema-util.js';
@@ -33,10 +34,12 @@ const SECTIONS = {
   journal: journalSchema,
   logging: loggingSchema,
   replay: replaySchema,
+  signals: signalsSchema,
+  control: controlSchema,
 } as const;
 type Sections = { [K in keyof typeof SECTIONS]: z.output<(typeof SECTIONS)[K]> };
 /** Sections that may be left out entirely (all their settings have defaults) */
-const OPTIONAL_SECTIONS = new Set<string>(['ib', 'session', 'data', 'health', 'journal', 'logging']);
+const OPTIONAL_SECTIONS = new Set<string>(['ib', 'session', 'data', 'health', 'journal', 'logging', 'control']);
 
 /**
  * What the caller already decided: `strategy` is the definition that will run (a promoted release
@@ -87,7 +90,7 @@ export function validateRunnerConfig(raw: unknown, source: string, env: Env = {}
 
   const s: Partial<Sections> = {};
   for (const name of known as (keyof Sections)[]) {
-    if (name === 'replay' && doc.replay === undefined) continue;
+    if ((name === 'replay' || name === 'signals') && doc[name] === undefined) continue;
     const value = doc[name] === undefined && OPTIONAL_SECTIONS.has(name) ? {} : doc[name];
     const parsed = SECTIONS[name].safeParse(value);
     if (parsed.success) (s as Record<string, unknown>)[name] = parsed.data;
@@ -97,10 +100,13 @@ export function validateRunnerConfig(raw: unknown, source: string, env: Env = {}
   checkIb(s.mode, s.ib, doc, v);
   const strategy = checkStrategy(s.strategy, v, overrides.strategy);
   checkUniverse(s.universe, v);
-  checkTrading(s.trading, { symbols: s.universe?.symbols, maxOrderQuantity: s.risk?.maxOrderQuantity, requireSizes: true }, doc, v);
+  // a signal-driven universe trades tickers nobody listed: overrides are templates for them
+  const signalDriven = s.universe !== undefined && s.universe.mode !== 'static';
+  checkTrading(s.trading, { symbols: s.universe?.symbols, maxOrderQuantity: s.risk?.maxOrderQuantity, requireSizes: true, signalDriven }, doc, v);
   checkLimits(s.account, s.risk, v);
   checkSessionAndData(s.session, s.data, s.universe?.symbols, v);
   const replay = checkReplay(s.mode, s.replay, doc, v);
+  const control = checkSignalsAndControl(s.signals, s.control, { universeMode: s.universe?.mode, mode: s.mode, hasReplay: s.replay !== undefined }, v);
 
   if (v.problems.length > 0) throw new ConfigError(source, v.problems);
   return {
@@ -118,5 +124,7 @@ export function validateRunnerConfig(raw: unknown, source: string, env: Env = {}
     journal: s.journal!,
     logging: s.logging!,
     ...(replay ? { replay } : {}),
+    ...(s.signals ? { signals: s.signals } : {}),
+    control: control!,
   };
 }

@@ -7,7 +7,8 @@ import { ConfigError } from '../../lib/core/errors.js';
 import { validateStrategyParams } from '../../lib/engine/strategy-params.js';
 import type { StrategyDefinition } from '../../lib/engine/strategy.js';
 import { STRATEGIES, strategyNames } from '../../strategies/index.js';
-import { expected, integer, oneOf, pattern, section, symbol, text } from './config-schema-util.js';
+import { UNIVERSE_MODES } from '../../lib/universe/universe-types.js';
+import { expected, integer, oneOf, pattern, positive, section, symbol, text } from './config-schema-util.js';
 import type { Validation } from './config-validation.js';
 
 /**
@@ -30,8 +31,16 @@ export const strategySchema = section({
 
 const SEC_TYPES = ['STK', 'FUT', 'CASH'] as const;
 
+/**
+ * `mode`: static (the configured symbols), dynamic (a ticker joins with its first signal; no
+ * configured symbols), mixed (both); dynamic and mixed need a `signals` section.
+ * `retireAfterMinutes`: a signal-driven trader with no signal for this long, flat and without
+ * working orders, is retired and its market-data lines freed (default: never).
+ */
 export const universeSchema = section({
-  symbols: z.array(symbol(), { error: expected('a list of ticker symbols') }).min(1, { error: 'expected at least one symbol' }),
+  mode: oneOf(UNIVERSE_MODES).default('static'),
+  symbols: z.array(symbol(), { error: expected('a list of ticker symbols') }).default([]),
+  retireAfterMinutes: positive('a positive number of minutes').optional(),
   secType: oneOf(SEC_TYPES).default('STK'),
   exchange: text('an exchange (SMART, NYSE, CME…)').default('SMART'),
   currency: pattern('a currency code like USD', /^[A-Z]{3}$/).default('USD'),
@@ -77,6 +86,9 @@ export function checkStrategy(st: z.output<typeof strategySchema> | undefined, v
 }
 
 export function checkUniverse(universe: UniverseSettings | undefined, v: Validation): void {
+  if (universe?.mode === 'static' && universe.symbols.length === 0) v.problem(['universe', 'symbols'], 'expected at least one symbol (or mode: dynamic for a signal-driven universe)');
+  if (universe?.mode === 'dynamic' && universe.symbols.length > 0) v.problem(['universe', 'symbols'], 'a dynamic universe is signal-driven only; use mode: mixed for configured symbols plus signal-driven ones');
+  if (universe?.mode === 'static' && universe.retireAfterMinutes !== undefined) v.problem(['universe', 'retireAfterMinutes'], 'only signal-driven symbols (mode dynamic or mixed) are retired');
   universe?.symbols.forEach((sym, i, all) => {
     if (all.indexOf(sym) !== i) v.problem(['universe', 'symbols', i], `'${sym}' is listed twice`);
   });

@@ -49,13 +49,18 @@ interface TradingContext {
   maxOrderQuantity: number | undefined;
   /** The runner trades signals of every universe symbol: sizes are required (exit-only rules for a backtest need none) */
   requireSizes: boolean;
+  /**
+   * universe.mode dynamic/mixed: overrides may name symbols outside universe.symbols (templates for
+   * tickers that arrive with signals), so they are checked too, and the defaults must carry the sizes
+   */
+  signalDriven?: boolean;
 }
 
 export function checkTrading(trading: TradingSettings | undefined, ctx: TradingContext, doc: Record<string, unknown>, v: Validation): void {
-  const { symbols } = ctx;
-  // read from the file itself, so a stray override is reported even when another one is invalid
   const overridden = mappingAt(mappingAt(doc, 'trading'), 'symbols');
-  if (symbols !== undefined && overridden !== undefined) {
+  const symbols = ctx.signalDriven === true && ctx.symbols !== undefined ? [...new Set([...ctx.symbols, ...Object.keys(overridden ?? {})])] : ctx.symbols;
+  // read from the file itself, so a stray override is reported even when another one is invalid
+  if (ctx.signalDriven !== true && symbols !== undefined && overridden !== undefined) {
     for (const sym of Object.keys(overridden)) {
       if (!symbols.includes(sym)) v.problem(['trading', 'symbols', sym], `overrides a symbol that is not in universe.symbols (${symbols.join(', ')})`);
     }
@@ -73,6 +78,10 @@ export function checkTrading(trading: TradingSettings | undefined, ctx: TradingC
     }
   };
   for (const key of ['unitSize', 'maxPosition'] as const) {
+    if (ctx.requireSizes && ctx.signalDriven === true && d[key] === undefined) {
+      v.problem(['trading', 'defaults', key], `required with a signal-driven universe (universe.mode dynamic/mixed): tickers that arrive with signals trade with the defaults`);
+      continue;
+    }
     if (!ctx.requireSizes || d[key] !== undefined || symbols === undefined) continue;
     const missing = symbols.filter((sym) => trading.symbols[sym]?.[key] === undefined);
     if (missing.length > 0) {

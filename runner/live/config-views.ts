@@ -6,7 +6,8 @@ import type { RunnerConfig } from './config-types.js';
 
 /** The trading parameters of one universe symbol: built-in defaults < trading.defaults < trading.symbols.SYM. */
 export function resolveTradingParams(config: Pick<RunnerConfig, 'trading' | 'universe'>, symbol: string): TradingParams {
-  if (!config.universe.symbols.includes(symbol)) {
+  // a signal-driven universe trades any ticker with the defaults (validated to carry the sizes)
+  if (config.universe.mode === 'static' && !config.universe.symbols.includes(symbol)) {
     throw new ConfigError('resolveTradingParams', [`'${symbol}' is not in universe.symbols (${config.universe.symbols.join(', ')})`]);
   }
   // validation guarantees unitSize and maxPosition for every universe symbol
@@ -25,7 +26,10 @@ export function tradingRules(config: Pick<RunnerConfig, 'trading'>): TradingRule
  * leverage, open orders, loss limits, clip and the drawdown breaker (which calls RiskEngine.halt).
  */
 export function toRiskLimits(config: Pick<RunnerConfig, 'risk' | 'trading' | 'universe'>): RiskLimits {
-  const maxPosition = Math.max(...config.universe.symbols.map((sym) => resolveTradingParams(config, sym).maxPosition));
+  const symbols = config.universe.mode === 'static' ? config.universe.symbols : [...new Set([...config.universe.symbols, ...Object.keys(config.trading.symbols)])];
+  // tickers arriving with signals trade with the defaults (required then, see checkTrading)
+  const dynamic = config.universe.mode === 'static' || config.trading.defaults.maxPosition === undefined ? [] : [config.trading.defaults.maxPosition];
+  const maxPosition = Math.max(...symbols.map((sym) => resolveTradingParams(config, sym).maxPosition), ...dynamic);
   return {
     maxOrderQuantity: config.risk.maxOrderQuantity,
     maxOrderNotional: config.risk.maxOrderNotional,

@@ -93,7 +93,9 @@ describe('shipped examples', () => {
     expect(c.health).toEqual({ host: '127.0.0.1', eventLoopLagMs: 200 });
     expect(c.journal).toEqual({ path: 'data/journal.duckdb' });
     expect(c.logging).toEqual({ level: 'info', maxLinesPerSecond: 200 });
-    expect(c.universe).toEqual({ symbols: ['SPY', 'QQQ'], secType: 'STK', exchange: 'SMART', currency: 'USD' });
+    expect(c.universe).toEqual({ mode: 'static', symbols: ['SPY', 'QQQ'], secType: 'STK', exchange: 'SMART', currency: 'USD' });
+    expect(c.control).toEqual({ enabled: false, host: '127.0.0.1', port: 0 });
+    expect(c.signals).toBeUndefined();
     expect(c.risk.allowShort).toBe(false);
     expect(c.source).toBe('runner.yaml');
   });
@@ -134,7 +136,7 @@ describe('reading the file', () => {
 
   it('refuses unknown sections and unknown settings, each by its path', () => {
     expect(problems({ ...base(), journl: { path: 'x' } })).toEqual([
-      'journl: unknown section; expected one of mode, ib, strategy, universe, trading, account, risk, session, data, health, journal, logging, replay',
+      'journl: unknown section; expected one of mode, ib, strategy, universe, trading, account, risk, session, data, health, journal, logging, replay, signals, control',
     ]);
     expect(problems(change((c) => (c.trading.defaults.maxPositon = 300)))).toEqual([
       'trading.defaults.maxPositon: unknown setting; expected one of unitSize, maxPosition, tradeThreshold, maxHoldMinutes, takeProfitPct, stopLossPct, stop, spread, offsetTicks, invertSignals',
@@ -319,12 +321,12 @@ describe('universe', () => {
     ]);
     // duplicates are a cross check: reported once the symbols themselves are valid
     expect(problems(change((c) => (c.universe.symbols = ['SPY', 'QQQ', 'SPY'])))).toEqual(["universe.symbols[2]: 'SPY' is listed twice"]);
-    expect(problems(change((c) => ((c.universe.symbols = []), (c.trading.symbols = {}))))).toEqual(['universe.symbols: expected at least one symbol']);
+    expect(problems(change((c) => ((c.universe.symbols = []), (c.trading.symbols = {}))))).toEqual(['universe.symbols: expected at least one symbol (or mode: dynamic for a signal-driven universe)']);
   });
 
   it('has secType, exchange and currency defaults that can be changed', () => {
     const c = load(change((c) => Object.assign(c.universe, { secType: 'FUT', exchange: 'CME' })));
-    expect(c.universe).toEqual({ symbols: ['SPY', 'QQQ'], secType: 'FUT', exchange: 'CME', currency: 'USD' });
+    expect(c.universe).toEqual({ mode: 'static', symbols: ['SPY', 'QQQ'], secType: 'FUT', exchange: 'CME', currency: 'USD' });
     expect(problems(change((c) => (c.universe.currency = 'usd')))).toEqual(["universe.currency: expected a currency code like USD, got 'usd'"]);
     expect(problems(change((c) => (c.universe.secType = 'OPT')))).toEqual(["universe.secType: expected one of STK, FUT, CASH, got 'OPT'"]);
   });
@@ -559,6 +561,41 @@ describe('replay', () => {
     expect(problems(change((c) => (c.replay.import = ['data/lean/equity/usa/minute/nope']), replayBase))).toEqual(["replay.import[0]: no such file or folder 'data/lean/equity/usa/minute/nope'"]);
     expect(problems(change((c) => ((c.replay.db = join(dir, 'none.duckdb')), delete c.replay.import), replayBase))).toEqual([
       `replay.db: no such store '${join(dir, 'none.duckdb')}'; import data into it first (monger data import) or list bar files under replay.import`,
+    ]);
+  });
+});
+
+describe('signal-driven universe, signals and control (issue 10)', () => {
+  const dynamic = (c: Raw) => {
+    c.universe = { mode: 'dynamic' };
+    c.signals = { provider: 'duckdb', db: 'signals.duckdb' };
+  };
+
+  it('dynamic: no symbols, overrides for any ticker (templates), sizes required in the defaults, risk backstop from them', () => {
+    const c = load(change((c) => (dynamic(c), (c.trading.symbols = { NVDA: { maxPosition: 300, unitSize: 100 } }))));
+    expect(c.universe).toMatchObject({ mode: 'dynamic', symbols: [] });
+    expect(c.signals).toMatchObject({ provider: 'duckdb', db: 'signals.duckdb', pollSeconds: 1, lateSeconds: 60 });
+    // the engine's backstop covers the largest of the defaults and every override
+    expect(toRiskLimits(c).maxPositionQuantity).toBe(300);
+    expect(resolveTradingParams(c, 'TSLA').maxPosition).toBe(c.trading.defaults.maxPosition);
+    expect(problems(change((c) => (dynamic(c), delete c.trading.defaults.unitSize)))).toEqual([
+      'trading.defaults.unitSize: required with a signal-driven universe (universe.mode dynamic/mixed): tickers that arrive with signals trade with the defaults',
+    ]);
+  });
+
+  it('refuses dynamic with symbols, a signal-driven universe without signals, retirement in a static one', () => {
+    expect(problems(change((c) => (dynamic(c), (c.universe.symbols = ['SPY']))))).toEqual(['universe.symbols: a dynamic universe is signal-driven only; use mode: mixed for configured symbols plus signal-driven ones']);
+    expect(problems(change((c) => (c.universe = { mode: 'mixed', symbols: ['SPY', 'QQQ'] })))).toEqual(['signals: required with universe.mode mixed (where the signals that bring tickers in come from)']);
+    expect(problems(change((c) => (c.universe.retireAfterMinutes = 5)))).toEqual(['universe.retireAfterMinutes: only signal-driven symbols (mode dynamic or mixed) are retired']);
+    expect(problems(change((c) => (dynamic(c), delete c.signals.db)))).toEqual(['signals.db: required (the DuckDB store holding the signals table)']);
+  });
+
+  it('control: loopback only, a token of 16+ characters from the file or $MONGER_CONTROL_TOKEN', () => {
+    expect(problems(change((c) => (c.control = { enabled: true })))).toEqual(['control.token: required when the control API is enabled (here or in $MONGER_CONTROL_TOKEN)']);
+    expect(load(change((c) => (c.control = { enabled: true, port: 8799 })), { MONGER_CONTROL_TOKEN: 'x'.repeat(20) }).control).toEqual({ enabled: true, host: '127.0.0.1', port: 8799, token: 'x'.repeat(20) });
+    expect(problems(change((c) => (c.control = { enabled: true, token: 'short' })))).toEqual(['control.token: expected at least 16 characters, got 5']);
+    expect(problems(change((c) => (c.control = { enabled: true, host: '0.0.0.0', token: 'x'.repeat(16) })))).toEqual([
+      "control.host: '0.0.0.0' is not a loopback address: the control API trades, it listens on 127.0.0.1, ::1 or localhost only",
     ]);
   });
 });

@@ -421,6 +421,37 @@ describe('IbMarketData (fake session)', () => {
     expect(f.drain().map((b) => b[1])).toEqual([0, 1]);
   });
 
+  it('a bursty stream (accelerated replay) loses no minute to the flush timer; a stream that pauses is still flushed', async () => {
+    // The replay simulator at 3000x: its timer sends every 250 real ms the 5 s bars whose minute has
+    // closed (one minute late), i.e. bursts of 150 bars, while the clock runs 750 s between bursts.
+    // The flush timer ticks every 1000 real ms. Flushing by the clock alone there closed the open
+    // minute and the next ones before their bars came (cut short; about 10 minutes dropped per tick).
+    const speed = 3000;
+    const real = new ManualTime(0);
+    const now = () => T + real.now() * speed;
+    const f = await setup(['AAA'], { scheduler: real, now, graceMs: 2000, tickMs: 1000 });
+    await f.subscribe('AAA', '1m');
+    const [rt] = f.api.ids('reqRealTimeBars');
+    let next = T;
+    // minute m trades flat at 100 + m
+    const pump = () => {
+      for (; next + MIN <= now(); next += 5000) {
+        const p = 100 + Math.floor((next - T) / MIN);
+        f.api.emit('realtimeBar', rt!, next / 1000, p, p, p, p, 1, p, -1);
+      }
+    };
+    for (let k = 1; k <= 40; k++) {
+      await real.advanceTo(k * 250);
+      pump();
+    }
+    // 10 real s = 30 000 s replayed: bars up to 29 940 s sent, minutes 0..498 complete, 499 open
+    const closes = (bars: unknown[][]) => bars.map((b) => b[5]);
+    expect(closes(f.drain())).toEqual(Array.from({ length: 499 }, (_, m) => 100 + m));
+    // the stream pauses: quiet for a tick, minute 499 (one 5 s bar) is overdue and flushed
+    await real.advanceTo(12_000);
+    expect(closes(f.drain())).toEqual(Array.from({ length: 500 }, (_, m) => 100 + m));
+  });
+
   it('derived 5m bars: complete buckets from the warm-start minutes on, equal to aggregating the same minutes', async () => {
     const f = await setup(['AAA']);
     f.time.set(T + 2 * MIN + 10_000); // 10:02:10

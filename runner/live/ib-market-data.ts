@@ -29,7 +29,8 @@
  * - Closing minutes. `flush(now)` (a timer, `tickMs`) closes minutes whose last 5-second bar is
  *   late, `graceMs` after the minute's end plus the stream's observed delivery lag (the largest
  *   of the last ~2 minutes of bars: IB sends a bar right after its 5 s; the simulator replaying
- *   minute data one minute late).
+ *   minute data one minute late). The timer flushes only a stream that delivered nothing for a
+ *   whole tick (`flushQuiet`): one still delivering completes its minutes itself.
  * - Reconnects. The session's resubscribe callback (reconnect, 1101) requests every stream again
  *   with NEW request ids on the new IBApi; listeners follow the session's `connection` event.
  * - Staleness. An instrument without any update (bar, tick, depth) for `staleSeconds` while its
@@ -62,7 +63,7 @@ import { allocateLines, type LineAllocation } from './line-budget.js';
 import { buildStatus, DERIVED, LAG_WINDOW, newEntry, zoneOf, type Entry, type HistoryRequest, type MarketDataContext, type Route, type StreamKind } from './instrument-stream.js';
 import { aggregateMinutes, columns, isWarning, NO_BARS, specFromContract } from './market-data-helpers.js';
 import { fetchWarmup, onHistoricalData } from './market-data-history.js';
-import { MarketDataError, validateOptions, type DepthBookView, type DepthLevel, type IbMarketDataOptions, type L1Quote, type MarketDataIssue, type MarketDataSession, type MarketDataStatus, type MarketDataStream } from './market-data-types.js';
+import { MarketDataError, validateOptions, type DepthBookView, type MarketDataInstrument, type DepthLevel, type IbMarketDataOptions, type L1Quote, type MarketDataIssue, type MarketDataSession, type MarketDataStatus, type MarketDataStream } from './market-data-types.js';
 import { calendarTimeZone, lagOf, noteFirstInput, prime, resetBarPipeline } from './minute-pipeline.js';
 import { StaleMonitor, type StaleCalendar } from './stale-monitor.js';
 
@@ -255,19 +256,92 @@ export class IbMarketData {
    * end plus the stream's observed delivery lag. The timer calls it every `tickMs`.
    */
   flush(now = this.now()): void {
+    for (const e of this.entries.values()) this.flushEntry(e, now);
+  }
+
+  private flushEntry(e: Entry, now: number): void {
+    // a stream without input yet: flushing would move its horizon past the first (lagging) bars
+    if (!e.minuteAgg || e.sync?.phase === 'first-input') return;
+    const t = now - lagOf(e);
+    e.minuteAgg.flush(t);
+    // while a backfill is pending the derived buckets wait for its minutes
+    if (e.sync === undefined) e.derivedAgg?.flush(t);
+  }
+
+  /**
+   * The timer's flush: only streams that took no input for a whole tick, checked again on the next
+   * turn (after the socket input pending now is read: a stalled loop runs the simulator's timer and
+   * this one back to back). A stream still delivering completes its minutes itself (their :55 slot,
+   * or any input of a later minute). Judged by the clock alone, a bursty stream loses minutes: the
+   * accelerated replay's simulator sends every 250 real ms, i.e. speed / 20 bars per burst (150 at
+   * 3000x), more than the lag window holds, while the clock runs on between bursts; a flush there
+   * closed the open minute and the next ones before their bars came (cut short, or dropped as late).
+   */
+  private flushQuiet(): void {
+    const quiet: [Entry, number][] = [];
     for (const e of this.entries.values()) {
-      // a stream without input yet: flushing would move its horizon past the first (lagging) bars
-      if (!e.minuteAgg || e.sync?.phase === 'first-input') continue;
-      const t = now - lagOf(e);
-      e.minuteAgg.flush(t);
-      // while a backfill is pending the derived buckets wait for its minutes
-      if (e.sync === undefined) e.derivedAgg?.flush(t);
+      if (e.inputs === e.inputsAtTick) quiet.push([e, e.inputs]);
+      e.inputsAtTick = e.inputs;
     }
+    if (quiet.length === 0) return;
+    this.scheduler.setTimeout(() => {
+      if (this.stopped) return;
+      const now = this.now();
+      for (const [e, inputs] of quiet) if (e.inputs === inputs && this.entries.get(e.key) === e) this.flushEntry(e, now);
+    }, 0);
   }
 
   /** Runs the staleness check at `now` (the timer calls it every `tickMs`); returns the instruments that just became stale */
   checkStale(now = this.now()): string[] {
     return this.stale.check(now);
+  }
+
+  // ---- dynamic universe (runner/live/universe-runner.ts) ---------------------------------------
+
+  /**
+   * Adds an instrument to the market-data universe and resolves its contract; no stream yet (streams
+   * take lines: `startInstrument` once the universe granted them). Rejects as `resolve` does (an
+   * unknown symbol: ContractNotFoundError) and then forgets the instrument.
+   */
+  async addInstrument(inst: MarketDataInstrument): Promise<InstrumentSpec> {
+    let e = this.entries.get(inst.key);
+    if (e === undefined) {
+      e = newEntry(inst);
+      e.state = 'resolving';
+      this.entries.set(inst.key, e);
+    }
+    const entry = e;
+    try {
+      return await this.resolveEntry(entry);
+    } catch (err) {
+      if (this.entries.get(inst.key) === entry && entry.state !== 'subscribed') this.entries.delete(inst.key);
+      throw err;
+    }
+  }
+
+  /** Starts the L1 stream of an added instrument whose lines were granted; its bars follow the kernel's subscription */
+  startInstrument(key: string): void {
+    const e = this.entries.get(key);
+    if (e?.spec === undefined) throw new MarketDataError(`'${key}' was not added (addInstrument) or not resolved`);
+    if (e.state === 'subscribed') return;
+    e.state = 'subscribed';
+    e.streams.l1.wanted = this.l1;
+    this.stale.add(e.key, this.calendarOf(e.spec), this.now());
+    if (!this.realtimeBars) resetBarPipeline(this.ctx, e);
+    this.requestStream(e, 'l1');
+  }
+
+  /** Cancels every stream of an instrument and forgets it: its lines are free (the cancels are queued before any later request) */
+  removeInstrument(key: string): void {
+    const e = this.entries.get(key);
+    if (e === undefined) return;
+    for (const kind of ['bars', 'l1', 'depth'] as const) {
+      e.streams[kind].wanted = false;
+      this.cancelStream(e, kind);
+    }
+    e.handles.clear();
+    this.stale.remove(key);
+    this.entries.delete(key);
   }
 
   // ---- kernel side ----------------------------------------------------------------------------
@@ -487,6 +561,7 @@ export class IbMarketData {
     e.lags[e.lagIndex] = Math.max(0, e.lastUpdate - (start + REALTIME_BAR_MS));
     e.lagIndex = (e.lagIndex + 1) % LAG_WINDOW;
     noteFirstInput(e, start);
+    e.inputs++;
     e.minuteAgg.addRealtimeBar(timeSec, open, high, low, close, volume);
   }
 
@@ -516,6 +591,7 @@ export class IbMarketData {
       q.lastSize = value;
       if (!this.realtimeBars && e.minuteAgg && Number.isFinite(e.pendingLast)) {
         noteFirstInput(e, e.lastUpdate);
+        e.inputs++;
         e.minuteAgg.addTrade(e.pendingLast, value, e.lastUpdate);
         e.pendingLast = NaN;
       }
@@ -585,7 +661,7 @@ export class IbMarketData {
       if (this.stopped) return;
       const now = this.now();
       try {
-        this.flush(now);
+        this.flushQuiet();
         this.stale.check(now);
       } catch (err) {
         this.log.error('market data tick failed', { error: err instanceof Error ? err.message : String(err) });

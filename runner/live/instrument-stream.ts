@@ -59,6 +59,9 @@ export interface Entry {
   /** Recent delivery lags of 5 s bars (ms), a ring */
   lags: Float64Array;
   lagIndex: number;
+  /** Inputs (5 s bars, or trades) taken into the minute aggregator, and their count at the last flush tick */
+  inputs: number;
+  inputsAtTick: number;
   /** A LAST price waiting for its LAST_SIZE (bars from L1) */
   pendingLast: number;
   readonly handles: Map<Interval, LiveSubscription>;
@@ -123,6 +126,8 @@ export function newEntry(inst: MarketDataInstrument): Entry {
     lastBarStart: NaN,
     lags: new Float64Array(LAG_WINDOW),
     lagIndex: 0,
+    inputs: 0,
+    inputsAtTick: 0,
     pendingLast: NaN,
     handles: new Map(),
   };

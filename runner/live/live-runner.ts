@@ -12,8 +12,9 @@
  * strategy, mode and config is resumed; `--resume` / `--new-run` override). A resumed run recovers
  * before the strategy sees any data (resume-run.ts): strategy state from the last snapshot, orders
  * the journal left unconfirmed or open adopted and looked up at IB by orderRef (never sent again),
- * positions and cash from IB. Each process gets its own client order id prefix, so a new decision
- * never reuses an orderRef IB already has.
+ * positions and cash from IB, sticky halts and the loss baseline for the supervisor. A new run adopts
+ * IB's positions in the universe (resume-run.ts adoptBrokerPositions). Each process gets its own
+ * client order id prefix, so a new decision never reuses an orderRef IB already has.
  */
 import { createHash } from 'node:crypto';
 import { ConfigError } from '../../lib/core/errors.js';
@@ -46,8 +47,11 @@ import { HealthMonitor } from './health.js';
 import { IbExecutionClient } from './ib-execution-client.js';
 import { IbMarketData, universeInstruments } from './ib-market-data.js';
 import { estimateReplayClock } from './replay-clock-sync.js';
-import { completeResume, positionsBefore, prepareResume, type PreparedResume, type ResumeSummary } from './resume-run.js';
-import { chooseRun, clientOrderIdPrefix } from './run-resume.js';
+import { adoptBrokerPositions, completeResume, ExpectedPositions, positionsBefore, prepareResume, type PreparedResume, type ResumeSummary } from './resume-run.js';
+import { chooseRun, clientOrderIdPrefix, keepUnfinished, supervisorRestore } from './run-resume.js';
+import { ControlApi } from './control-api.js';
+import { UniverseRunner, type UniverseSummary } from './universe-runner.js';
+import type { IbSessionOptions } from '../../lib/ib/ib-session.js';
 import { riskLimitsFromConfig, SUPERVISOR_ID, SUPERVISOR_VERSION, supervisorOptionsFromConfig, TradingSupervisor } from './supervisor.js';
 
 export interface RunnerOptions {
@@ -60,6 +64,15 @@ export interface RunnerOptions {
   startingCash?: number;
   /** Called once the simulator of a replay is up, with its features (tests inspect its account) */
   onSimulator?: (sim: TwsSimulator, features: readonly SimFeature[]) => void;
+  /**
+   * Replay tests and benches: IB's message pacing opened (the session's budget, the simulator's
+   * 50 msg/s rule): an accelerated replay of hundreds of tickers would otherwise queue against real
+   * seconds while simulated minutes pass (see test/bench/runner.bench.ts)
+   */
+  pacing?: { session?: Pick<IbSessionOptions, 'messagesPerSecond' | 'messageBurst' | 'maxQueuedRequests' | 'clientMaxReqPerSec'>; simulatorMaxMessagesPerSecond?: number };
+  /** The signal-driven universe once composed, and the control API's address once listening (tests, benches) */
+  onUniverse?: (universe: UniverseRunner) => void;
+  onControl?: (address: { host: string; port: number }) => void;
   /** Builds the replay simulator's features on its store instead of `simFeatures(store)` (tests wire fault injection here) */
   simulatorFeatures?: (store: Store) => SimFeature[];
   /** Runs this strategy instead of STRATEGIES[config.strategy.name] (a promoted version; `monger parity`) */
@@ -99,6 +112,8 @@ export interface RunSummary {
   journal: { path: string; runId: string };
   /** Set when this process resumed an unfinished run */
   resumed?: ResumeSummary;
+  /** A new run: instruments whose position the engine took over from IB at the start */
+  positionsAdopted?: string[];
   orders: { total: number; filled: number; cancelled: number; rejected: number; working: number };
   fills: number;
   positions: Record<string, number>;
@@ -110,6 +125,8 @@ export interface RunSummary {
   alerts: number;
   stopReason: string;
   engineTime: { from: string; to: string };
+  /** A signal-driven universe (universe.mode dynamic/mixed, signals, or the control API) */
+  universe?: UniverseSummary;
 }
 
 /** Real timers for waits measured on a clock running `speed` times faster than real time */
@@ -164,7 +181,7 @@ export async function runRunner(config: RunnerConfig, options: RunnerOptions): P
     let intents = 0;
     cleanups.push(async () => {
       // a run that failed after it may have traded stays unfinished: the next start resumes it
-      if (failure !== undefined && (intents > 0 || (recovery?.orders.size ?? 0) > 0)) {
+      if (failure !== undefined && keepUnfinished(intents, recovery)) {
         journal.append('note', { payload: { event: 'failed', error: failure instanceof Error ? failure.message : String(failure) } });
         await journal.flush();
         return;
@@ -180,16 +197,18 @@ export async function runRunner(config: RunnerConfig, options: RunnerOptions): P
     let port = config.ib.port;
     let clock: Clock = new WallClock();
     let simClock: SimClock | undefined;
+    let replayStore: Store | undefined;
     if (config.mode === 'replay' && config.replay !== undefined) {
       const r = config.replay;
       simClock = options.replayDriver?.clock ?? replayClock({ start: r.fromMs, speed: r.speed });
       clock = { kind: 'wall', now: () => simClock!.now() };
       if (!r.connect) {
         const store = await Store.open(r.db);
+        replayStore = store;
         cleanups.push(() => store.close());
         if (r.import?.length) await importFiles(store, r.import);
         const features = options.simulatorFeatures?.(store) ?? simFeatures(store, { fillModel: r.fillModel, commission: parseCommissionModel(r.commission), slippageBps: r.slippageBps });
-        const sim = new TwsSimulator({ store, port: r.simulator.port, serverVersion: r.simulator.serverVersion, account: config.ib.account, clock: simClock!, features, logger: log });
+        const sim = new TwsSimulator({ store, port: r.simulator.port, serverVersion: r.simulator.serverVersion, account: config.ib.account, clock: simClock!, features, logger: log, ...(options.pacing?.simulatorMaxMessagesPerSecond !== undefined ? { maxMessagesPerSecond: options.pacing.simulatorMaxMessagesPerSecond } : {}) });
         const bound = await sim.start();
         cleanups.push(() => sim.stop());
         host = '127.0.0.1';
@@ -201,7 +220,7 @@ export async function runRunner(config: RunnerConfig, options: RunnerOptions): P
     const now = () => clock.now();
 
     // 3. the IB session, contracts and market data
-    const session = new IbSession({ host, port: port!, clientId: config.ib.clientId!, logger: log });
+    const session = new IbSession({ host, port: port!, clientId: config.ib.clientId!, logger: log, ...options.pacing?.session });
     let reconnects = 0;
     session.on('transition', (t) => {
       if (t.to === 'reconnecting') reconnects++;
@@ -227,10 +246,12 @@ export async function runRunner(config: RunnerConfig, options: RunnerOptions): P
     // An accelerated replay delivers data in bursts every few real hundred milliseconds, i.e. every
     // `speed` times as many simulated seconds: staleness is judged on that grain (2 real seconds)
     const staleSeconds = config.replay !== undefined ? Math.max(config.data.staleSeconds, 2 * config.replay.speed) : config.data.staleSeconds;
+    const signalDriven = config.universe.mode !== 'static' || config.signals !== undefined || config.control.enabled;
     const marketData = new IbMarketData({
       session,
       resolver,
-      instruments: universeInstruments(config.universe),
+      // a signal-driven universe takes every line itself (runner/live/universe-runner.ts)
+      instruments: signalDriven ? [] : universeInstruments(config.universe),
       data: { ...config.data, staleSeconds },
       now,
       logger: log,
@@ -250,6 +271,7 @@ export async function runRunner(config: RunnerConfig, options: RunnerOptions): P
 
     // 4. execution: every new order journaled durably before it is sent
     let alerts = 0;
+    const expected = new ExpectedPositions(recovery !== undefined ? positionsBefore(recovery) : undefined);
     const execution = new IbExecutionClient({
       session,
       contracts: resolver,
@@ -259,7 +281,8 @@ export async function runRunner(config: RunnerConfig, options: RunnerOptions): P
       now,
       logger: log,
       // what a restart expects IB to hold before this process's fills: the journal's positions
-      ...(recovery !== undefined ? { positionsBefore: positionsBefore(recovery) } : {}),
+      // (positions taken from IB at the start are added: resume-run.ts ExpectedPositions)
+      positionsBefore: expected.before,
       beforeSend: async (orderRef, order, spec) => {
         intents++;
         // everything a restart needs to adopt the order again (run-resume.ts adoptionPlan)
@@ -319,16 +342,26 @@ export async function runRunner(config: RunnerConfig, options: RunnerOptions): P
     const halts: string[] = [];
     supervisor = new TradingSupervisor(kernel, {
       ...supervisorOptionsFromConfig(config),
+      // a resumed run: sticky halts and the loss baseline as the journal left them
+      ...(recovery !== undefined ? { restore: supervisorRestore(recovery) } : {}),
       onAction: (a) => {
         if (a.type === 'halt' || a.type === 'halt-instrument') halts.push(a.instrument ? `${a.source} ${a.instrument}` : a.source);
         journal.append(a.type === 'halt' || a.type === 'halt-instrument' ? 'halt' : a.type === 'resume' || a.type === 'resume-instrument' ? 'resume' : 'note', { ts: now(), payload: a });
       },
     });
+    // the universe's internal strategy goes first: configured symbols are requested before anyone trades
+    const universe = signalDriven
+      ? await UniverseRunner.create({ config, kernel, marketData, strategyId: definition.name, clock, scheduler: driver?.scheduler ?? (speed === 1 ? { setTimeout, clearTimeout: (h) => clearTimeout(h as ReturnType<typeof setTimeout>) } : scaledScheduler(speed)), replayStore, logger: log, note: (payload) => journal.append('note', { ts: now(), payload }) })
+      : undefined;
+    if (universe !== undefined) {
+      cleanups.push(() => universe.stop());
+      options.onUniverse?.(universe);
+    }
     kernel.addStrategy(definition, {
       params: config.strategy.params,
       // ctx.state as the last snapshot left it
       state: recovery?.strategyState[definition.name],
-      subscriptions: config.universe.symbols.map((instrument) => ({ instrument, interval: config.strategy.interval, kind: 'trade' as const, history: config.strategy.warmup })),
+      subscriptions: (universe !== undefined ? [] : config.universe.symbols).map((instrument) => ({ instrument, interval: config.strategy.interval, kind: 'trade' as const, history: config.strategy.warmup })),
     });
     const observer = JournalObserver.attach(kernel, journal);
     cleanups.push(() => observer.detach());
@@ -342,14 +375,22 @@ export async function runRunner(config: RunnerConfig, options: RunnerOptions): P
     log.info('reconciled', { externalOrders: reconcile.externalOrders.length, externalPositions: reconcile.externalPositions.length, recoveredFills: reconcile.recoveredFills.length });
     let resumed: ResumeSummary | undefined;
     if (recovery !== undefined && prepared !== undefined) {
-      resumed = await completeResume({ recovery, prepared, report: reconcile, kernel, journal, session, account: config.ib.account ?? '', resolve: (i) => marketData.resolve(i), now, log });
+      resumed = await completeResume({ recovery, prepared, report: reconcile, kernel, journal, session, account: config.ib.account ?? '', resolve: (i) => marketData.resolve(i), now, log, expected });
     }
+    // a new run: IB's positions in the universe are the engine's (a clean stop left them at IB)
+    const positionsAdopted = recovery === undefined ? await adoptBrokerPositions({ report: reconcile, kernel, journal, resolve: (i) => marketData.resolve(i), now, log, expected }) : [];
 
     // 6. health: connection, data freshness, event-loop lag, memory; degradation halts trading
     const health = new HealthMonitor({ control: supervisor, now: Date.now, eventLoopLagMs: config.health.eventLoopLagMs, memoryMb: config.health.memoryMb, host: config.health.host, port: config.health.port, logger: log });
     health.attachSession(session);
     await health.start();
     cleanups.push(() => health.stop());
+    if (config.control.enabled && universe !== undefined) {
+      const control = new ControlApi({ host: config.control.host, port: config.control.port, token: config.control.token!, target: { add: (sym, wait) => universe.add(sym, wait), remove: (sym, immediate) => universe.remove(sym, immediate), list: () => universe.list() }, logger: log });
+      options.onControl?.(await control.start());
+      cleanups.push(() => control.stop());
+    }
+    universe?.start();
 
     // 7. run until the data ends, the duration passes or the operator stops
     const startedAt = now();
@@ -380,6 +421,7 @@ export async function runRunner(config: RunnerConfig, options: RunnerOptions): P
       version,
       journal: { path: config.journal.path, runId: journal.runId },
       ...(resumed !== undefined ? { resumed } : {}),
+      ...(positionsAdopted.length > 0 ? { positionsAdopted } : {}),
       orders: { total: orders.length, filled: count('FILLED'), cancelled: count('CANCELLED'), rejected: count('REJECTED'), working: orders.filter((o) => kernel.orders.working().includes(o)).length },
       fills,
       positions,
@@ -390,6 +432,7 @@ export async function runRunner(config: RunnerConfig, options: RunnerOptions): P
       alerts,
       stopReason,
       engineTime: { from: new Date(startedAt).toISOString(), to: new Date(now()).toISOString() },
+      ...(universe !== undefined ? { universe: universe.summary() } : {}),
     };
     await journal.appendDurable('note', { ts: now(), payload: { summary } });
     return summary;

@@ -20,7 +20,7 @@ import type { Kernel } from '../../lib/engine/kernel.js';
 import type { Journal } from '../../lib/journal/journal.js';
 import type { Recovery } from '../../lib/journal/recovery.js';
 import type { ExecutionSession, IbExecutionClient } from './ib-execution-client.js';
-import type { ReconcileReport } from './execution-types.js';
+import type { PositionDiscrepancy, ReconcileReport } from './execution-types.js';
 import { accountCash } from './broker-queries.js';
 import type { RecoveredOrderOutcome } from './recovered-orders.js';
 import { adoptionPlan, type AdoptionPlan } from './run-resume.js';
@@ -79,6 +79,71 @@ export interface CompleteResumeContext {
   resolve: (instrument: string) => Promise<InstrumentSpec>;
   now: () => number;
   log: Logger;
+  /** The execution client's `positionsBefore`: updated so later reconciliations expect what was adopted */
+  expected?: ExpectedPositions;
+}
+
+/**
+ * The positions the execution client expects IB to hold before its own fills (its
+ * `positionsBefore`, owned by the runner): a position taken from IB is expected from then on, or
+ * every later reconciliation would report it as external again.
+ */
+export class ExpectedPositions {
+  readonly before: Map<string, number>;
+  constructor(initial: ReadonlyMap<string, number> = new Map()) {
+    this.before = new Map(initial);
+  }
+  /** Shifts the expectation of every adopted instrument by its difference (IB − ours at the report) */
+  apply(discrepancies: readonly PositionDiscrepancy[], adopted: Readonly<Record<string, unknown>>): void {
+    for (const p of discrepancies) if (p.instrument in adopted) this.before.set(p.instrument, (this.before.get(p.instrument) ?? 0) + p.difference);
+  }
+}
+
+type PositionStep = Pick<CompleteResumeContext, 'report' | 'kernel' | 'journal' | 'resolve' | 'now'>;
+
+/**
+ * The position step of a restart: IB's position of every instrument in the universe where the
+ * engine's differs (`report.externalPositions`), average cost per unit; each one alerted with
+ * `alert(p)`. Instruments outside the universe are skipped: the execution client reports them as
+ * external, they are not ours to trade.
+ */
+async function brokerPositions(c: PositionStep, alert: (p: PositionDiscrepancy) => Record<string, unknown>): Promise<Record<string, { quantity: number; avgPrice: number }>> {
+  const ts = c.now();
+  const positions: Record<string, { quantity: number; avgPrice: number }> = {};
+  for (const p of c.report.externalPositions) {
+    const spec = await c.resolve(p.instrument).catch(() => undefined);
+    if (spec === undefined) continue;
+    const avgPrice = Number.isFinite(p.avgCost) ? p.avgCost / (spec.secType === 'FUT' ? spec.multiplier : 1) : c.kernel.portfolio.averagePrice(p.instrument);
+    positions[p.instrument] = { quantity: p.brokerQuantity, avgPrice: Number.isFinite(avgPrice) ? avgPrice : 0 };
+    c.journal.append('alert', { ts, instrument: p.instrument, payload: alert(p) });
+  }
+  return positions;
+}
+
+/**
+ * A NEW run on an account that holds positions in the universe's instruments (the previous run
+ * stopped cleanly, or ran under --new-run): the engine adopts IB's positions before the strategy
+ * starts, so it does not buy again on top of them and the exits protect them. Journaled as a
+ * `reconcile` with the positions (recovery's position base from then on) and an alert per
+ * instrument. Returns the instruments adopted.
+ */
+export async function adoptBrokerPositions(c: PositionStep & { expected?: ExpectedPositions; log: Logger }): Promise<string[]> {
+  const positions = await brokerPositions(c, (p) => ({
+    kind: 'position-from-broker',
+    broker: p.brokerQuantity,
+    engine: p.ourQuantity,
+    message: `new run: adopted IB's position ${p.brokerQuantity} ${p.instrument} from the broker (a position the runner did not open in this run)`,
+  }));
+  const adopted = Object.keys(positions);
+  if (adopted.length === 0) return adopted;
+  const restored = await c.kernel.restore({ positions });
+  for (const u of restored.unresolved) c.journal.append('alert', { payload: { kind: 'recovery', message: `cannot adopt ${u}` } });
+  c.expected?.apply(c.report.externalPositions, positions);
+  // every position the engine now holds: a later recovery starts from these, not from nothing
+  const all = Object.fromEntries(c.kernel.instruments.keys().filter((k) => c.kernel.portfolio.position(k) !== 0).map((k) => [k, { quantity: c.kernel.portfolio.position(k), avgPrice: c.kernel.portfolio.averagePrice(k) }]));
+  await c.journal.appendDurable('reconcile', { ts: c.now(), payload: { event: 'positions-adopted', adopted, positions: all } });
+  c.log.warn('new run: adopted the broker positions in the universe', { positions });
+  return adopted;
 }
 
 /** Account summary request id: clear of the resolver's, the executions' (700_000+) and market data's (800_000+) */
@@ -108,15 +173,13 @@ export async function completeResume(c: CompleteResumeContext): Promise<ResumeSu
   kernel.applyPendingReports();
 
   // positions: IB's, where they differ from the journal's plus the fills just replayed
-  const positions: Record<string, { quantity: number; avgPrice: number }> = {};
-  for (const p of c.report.externalPositions) {
-    const spec = await c.resolve(p.instrument).catch(() => undefined);
-    if (spec === undefined) continue; // not in the universe: alerted by the execution client, not ours to trade
-    const avgPrice = Number.isFinite(p.avgCost) ? p.avgCost / (spec.secType === 'FUT' ? spec.multiplier : 1) : kernel.portfolio.averagePrice(p.instrument);
-    positions[p.instrument] = { quantity: p.brokerQuantity, avgPrice: Number.isFinite(avgPrice) ? avgPrice : 0 };
-    summary.positionsFromBroker.push(p.instrument);
-    journal.append('alert', { ts, instrument: p.instrument, payload: { kind: 'position-from-broker', journal: p.ourQuantity, broker: p.brokerQuantity, message: `resumed with IB's position ${p.brokerQuantity} ${p.instrument} (journal and recovered fills: ${p.ourQuantity})` } });
-  }
+  const positions = await brokerPositions(c, (p) => ({
+    kind: 'position-from-broker',
+    journal: p.ourQuantity,
+    broker: p.brokerQuantity,
+    message: `resumed with IB's position ${p.brokerQuantity} ${p.instrument} (journal and recovered fills: ${p.ourQuantity})`,
+  }));
+  summary.positionsFromBroker.push(...Object.keys(positions));
   // cash: IB's TotalCashValue (the runner trades a dedicated account)
   const cash = await accountCash(c.session, c.account, CASH_REQ_ID);
   const engineCash = kernel.portfolio.cash();
@@ -127,6 +190,7 @@ export async function completeResume(c: CompleteResumeContext): Promise<ResumeSu
     summary.cashFromBroker = true;
   }
   await kernel.restore({ positions, ...(cash !== undefined ? { cash } : {}) });
+  c.expected?.apply(c.report.externalPositions, positions);
   await journal.appendDurable('note', { ts, payload: { event: 'recovered', ...summary, positions: Object.fromEntries(kernel.instruments.keys().map((k) => [k, kernel.portfolio.position(k)])), cash: kernel.portfolio.cash() } });
   log.info('resumed run recovered', { ...summary });
   return summary;

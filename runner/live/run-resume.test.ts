@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../lib/core/errors.js';
 import type { JournalRecord, JournalRun } from '../../lib/journal/journal.js';
 import { recoverFromRecords } from '../../lib/journal/recovery.js';
-import { adoptionPlan, chooseRun, clientOrderIdPrefix } from './run-resume.js';
+import { adoptionPlan, chooseRun, clientOrderIdPrefix, supervisorRestore } from './run-resume.js';
 
 const run = (runId: string, over: Partial<JournalRun> = {}): JournalRun => ({
   runId,
@@ -125,5 +125,21 @@ describe('adoptionPlan', () => {
     expect(plan.adopt[1]!.adopted).toMatchObject({ filledQuantity: 30, avgFillPrice: 169, request: { side: 'SELL', type: 'MARKET', quantity: 50 } });
     expect(plan.adopt[1]!.knownExecutions).toEqual(['e1', 'e2']);
     expect(plan.unsent.map((u) => [u.order.clientOrderId, u.reason])).toEqual([['sma-cross-a.0-3', 'no durable order intent: never sent']]);
+  });
+});
+
+describe('supervisorRestore', () => {
+  it('the whole-book halts the journal left in force, by source, and the last loss baseline', () => {
+    const rec = (seq: number, kind: JournalRecord['kind'], payload: unknown): JournalRecord => ({ runId: 'r', seq, ts: seq, wallTs: seq, kind, decisionId: null, clientOrderId: null, brokerOrderId: null, instrument: null, payload });
+    const r = recoverFromRecords('r', [
+      rec(1, 'note', { type: 'baseline', context: { startEquity: 100_000, peakEquity: 100_000 } }),
+      rec(2, 'halt', { type: 'halt', source: 'drawdown', reason: 'drawdown 2.10% from the equity peak 102000.00 reached drawdownHaltPct 2' }),
+      rec(3, 'halt', { type: 'halt', source: 'reconnect' }),
+      rec(4, 'halt', { type: 'halt-instrument', source: 'session', instrument: 'SPY', reason: 'closed' }),
+      rec(5, 'note', { type: 'baseline', context: { startEquity: 100_000, peakEquity: 102_000 } }),
+    ]);
+    // the supervisor keeps only the sticky sources of these (drawdown); reconnect is the session's to re-derive
+    expect(supervisorRestore(r)).toEqual({ halts: { drawdown: 'drawdown 2.10% from the equity peak 102000.00 reached drawdownHaltPct 2', reconnect: '' }, startEquity: 100_000, peakEquity: 102_000 });
+    expect(supervisorRestore(recoverFromRecords('r', []))).toEqual({ halts: {} });
   });
 });

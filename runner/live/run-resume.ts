@@ -9,6 +9,10 @@
  * configuration the runner refuses rather than guess (`--new-run` starts over, leaving its orders at
  * IB to be reported as unclaimed). `--resume <id>` names a run (finished or not) explicitly;
  * `--new-run` always opens a new one. A cleanly finished run is never resumed implicitly.
+ *
+ * What a resumed run's supervisor carries over (`supervisorRestore`): the whole-book halts the
+ * journal left in force (the supervisor re-applies only the sticky ones) and the last loss baseline.
+ * A new run starts with neither: a fresh baseline at its start equity, no halts.
  */
 import { createHash } from 'node:crypto';
 import { ConfigError } from '../../lib/core/errors.js';
@@ -17,6 +21,7 @@ import type { JournalRun } from '../../lib/journal/journal.js';
 import type { RecoveredOrder, Recovery } from '../../lib/journal/recovery.js';
 import type { OrderRequest, OrderSide, OrderType, TimeInForce } from '../../lib/model/orders.js';
 import { parseOrderRef } from './order-ref.js';
+import type { SupervisorRestore } from './supervisor.js';
 
 export interface RunWanted {
   mode: string;
@@ -133,4 +138,21 @@ export function adoptionPlan(recovery: Recovery, now: number): AdoptionPlan {
     });
   }
   return plan;
+}
+
+/** The supervisor state a resumed run takes from its journal: halts in force by source, the loss baseline */
+export function supervisorRestore(recovery: Pick<Recovery, 'halted' | 'lossBaseline'>): SupervisorRestore {
+  const halts = Object.fromEntries(Object.entries(recovery.halted.sources).map(([source, h]) => [source, h.reason ?? '']));
+  const b = recovery.lossBaseline;
+  return b === null ? { halts } : { halts, startEquity: b.startEquity, peakEquity: b.peakEquity };
+}
+
+/**
+ * Whether a run that failed must stay unfinished (the next start resumes it): it sent or adopted
+ * orders, holds positions by its journal, or has a halt in force an operator must lift.
+ */
+export function keepUnfinished(intents: number, recovery: Pick<Recovery, 'orders' | 'positions' | 'halted'> | undefined): boolean {
+  if (intents > 0) return true;
+  if (recovery === undefined) return false;
+  return recovery.orders.size > 0 || Object.keys(recovery.positions).length > 0 || Object.keys(recovery.halted.sources).length > 0;
 }

@@ -35,6 +35,14 @@
  * another's halt. The supervisor owns the RiskEngine's halts: do not call `kernel.risk.halt` next to
  * it. It also attaches the order manager's working-order count to the RiskEngine (`maxOpenOrders`).
  *
+ * Restarts. The loss baseline (start and peak equity) is reported as a `baseline` action when it is
+ * set (start, a resume that re-bases it) and, throttled to one a minute of engine time, when the
+ * peak rises; the runner journals it and a resumed run passes the last one back (`restore`), with
+ * the whole-book halts then in force. Only the sticky sources (`STICKY_SOURCES`: they wait for an
+ * operator) are re-applied, before the strategies start: the others are re-derived by their owners
+ * (session guard, health, staleness). A restored `loss:cumulative` halt also closes every position
+ * again, as when it fired.
+ *
  * Everything it does is reported through `onAction` (journal) and logged with its context.
  * Construct it before `kernel.run()` (ideally before adding the strategies, so its onStart runs first).
  */
@@ -67,7 +75,12 @@ export const SOURCES = {
   operator: 'operator',
 } as const;
 
+/** Halt sources that only an operator lifts: a resumed run re-applies them (see `restore`) */
+export const STICKY_SOURCES: ReadonlySet<string> = new Set([SOURCES.cumulativeLoss, SOURCES.drawdown, SOURCES.operator]);
+
 const MIN = 60_000;
+/** A rising equity peak is reported (journaled) at most this often, in engine time */
+const PEAK_REPORT_MS = MIN;
 
 export type SessionPhase = 'open' | 'no-entries' | 'flatten' | 'closed' | 'break' | 'no-calendar';
 
@@ -109,7 +122,9 @@ export type SupervisorActionType =
   /** a closing order filled (in part or completely) */
   | 'close-filled'
   /** a closing order ended without filling completely (rejected, cancelled, expired) */
-  | 'close-ended';
+  | 'close-ended'
+  /** the loss baseline was set, re-based, or its peak rose: context `{ startEquity, peakEquity }` */
+  | 'baseline';
 
 /** One thing the supervisor did, with its context (journal and logs) */
 export interface SupervisorAction {
@@ -141,6 +156,15 @@ export interface SupervisorOptions {
   id?: string;
   /** The calendar of an instrument; default the instrument registry's (calendarForInstrument) */
   calendar?(spec: InstrumentSpec): ExchangeCalendar | undefined;
+  /** What a resumed run carries over from its journal (runner/live/run-resume.ts `supervisorRestore`) */
+  restore?: SupervisorRestore;
+}
+
+/** A resumed run's supervisor state: whole-book halts in force (source -> detail) and the loss baseline */
+export interface SupervisorRestore {
+  halts?: Readonly<Record<string, string>>;
+  startEquity?: number;
+  peakEquity?: number;
 }
 
 /** What the health monitor (and any other input) needs of the supervisor */
@@ -213,6 +237,9 @@ export class TradingSupervisor implements HaltControl {
   private clipPeak = 0;
   /** Set while every position must be closed (cumulative loss): the source that asked */
   private flattenAllSource: string | undefined;
+  /** Engine time of the last `baseline` report, and the peak it reported */
+  private baselineReportedAt = -Infinity;
+  private reportedPeak = NaN;
 
   constructor(
     private readonly kernel: Kernel,
@@ -254,6 +281,19 @@ export class TradingSupervisor implements HaltControl {
       kernel.bus.subscribe('order.fill', (fill) => this.onFill(fill)),
     );
     for (const key of kernel.instruments.keys()) this.onInstrument(key);
+    this.restoreHalts(options.restore?.halts ?? {});
+  }
+
+  /** A resumed run: the sticky halts the journal left in force, before any strategy starts */
+  private restoreHalts(halts: Readonly<Record<string, string>>): void {
+    for (const [source, detail] of Object.entries(halts)) {
+      if (!STICKY_SOURCES.has(source) || this.globalSources.has(source)) continue;
+      this.globalSources.set(source, detail);
+      this.applyGlobal();
+      // the cumulative loss closed every position when it fired: positions IB still holds are closed again
+      if (source === SOURCES.cumulativeLoss) this.flattenAllSource = source;
+      this.report({ type: 'halt', source, reason: detail || source, context: { restored: true, halts: formatSources(this.globalSources) } });
+    }
   }
 
   get session(): Readonly<SupervisorSessionSettings> {
@@ -281,6 +321,7 @@ export class TradingSupervisor implements HaltControl {
     if (source === SOURCES.drawdown) this.peakEquity = this.kernel.portfolio.equity();
     this.applyGlobal();
     this.report({ type: 'resume', source, reason: this.globalSources.size === 0 ? 'trading resumed' : `still halted: ${formatSources(this.globalSources)}` });
+    if (this.started && (source === SOURCES.cumulativeLoss || source === SOURCES.drawdown)) this.reportBaseline(`re-based by the resume of ${source}`);
   }
 
   haltInstrument(instrument: string, source: string, detail = ''): void {
@@ -367,9 +408,19 @@ export class TradingSupervisor implements HaltControl {
   private start(): void {
     this.started = true;
     const equity = this.kernel.portfolio.equity();
-    this.startEquity = equity;
-    this.peakEquity = equity;
+    const r = this.options.restore;
+    const restored = r?.startEquity !== undefined && Number.isFinite(r.startEquity);
+    this.startEquity = restored ? r!.startEquity! : equity;
+    const peak = r?.peakEquity !== undefined && Number.isFinite(r.peakEquity) ? r.peakEquity : equity;
+    this.peakEquity = Number.isFinite(equity) && !(peak >= equity) ? equity : peak;
+    this.reportBaseline(restored ? 'restored from the journal' : 'equity at start');
     for (let i = 0; i < this.kernel.instruments.size; i++) this.evaluate(i);
+  }
+
+  private reportBaseline(reason: string): void {
+    this.baselineReportedAt = this.kernel.now();
+    this.reportedPeak = this.peakEquity;
+    this.report({ type: 'baseline', source: 'baseline', reason, context: { startEquity: this.startEquity, peakEquity: this.peakEquity } });
   }
 
   private stop(): void {
@@ -526,6 +577,8 @@ export class TradingSupervisor implements HaltControl {
     const equity = p.equity();
     if (!Number.isFinite(equity)) return;
     if (!(equity <= this.peakEquity)) this.peakEquity = equity;
+    // a higher peak is journaled at most once a minute: a crash loses at most the last minute's rise
+    if (Number.isFinite(this.peakEquity) && !(this.peakEquity <= this.reportedPeak) && this.kernel.now() - this.baselineReportedAt >= PEAK_REPORT_MS) this.reportBaseline('equity peak rose');
     const maxLoss = this.loss.maxCumulativeLoss;
     if (maxLoss !== undefined && !this.globalSources.has(SOURCES.cumulativeLoss)) {
       const pnl = equity - this.startEquity;

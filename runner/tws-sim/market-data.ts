@@ -61,6 +61,8 @@ export interface MarketDataFeature extends SimFeature {
   pump(): Promise<void>;
   /** Real-time bar subscriptions installed (answering), over all connections */
   realtimeBarCount(): number;
+  /** Market-data lines held (reqMktData + real-time bars, the lines `maxLines` limits), over all connections */
+  lineCount(): number;
 }
 
 /** What the push timer drives. */
@@ -283,6 +285,11 @@ export function marketDataFeature(options: MarketDataOptions): MarketDataFeature
     ]),
     async pump() {
       for (const s of [...sessions.values()]) await pump(s);
+    },
+    lineCount() {
+      let n = 0;
+      for (const s of sessions.values()) n += s.lineCount;
+      return n;
     },
     realtimeBarCount() {
       let n = 0;

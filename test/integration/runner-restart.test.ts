@@ -9,6 +9,8 @@
  *    end with the simulator account's positions; every execution at the simulator is in the journal.
  * 2. The child SIGKILLs itself once its first order intent is durable, before the order is written
  *    to the socket (MONGER_TEST_FAULT): the restart must report that order NOT_FOUND and not send it.
+ * 3. The child is stopped cleanly (SIGINT) holding a position: the next start is a new run, which
+ *    must adopt the account's position instead of trading flat beside it.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -254,6 +256,51 @@ describe('runner restart after kill -9 (simulator in this process, runner as a c
       const rec = await recover(store, after.runs[0]!.runId);
       store.close();
       expect(rec.orders.get(coid)).toMatchObject({ state: 'closed', status: expect.stringMatching(/NOT_FOUND|REJECTED/) });
+    } finally {
+      await rig.sim.stop();
+      rig.store.close();
+    }
+  }, 240_000);
+
+  it('a clean stop (SIGINT) holding a position: the next start is a new run that adopts the position from IB', async () => {
+    const rig = await startSimulator();
+    try {
+      const { config, journal } = writeConfig('clean-stop', rig.port);
+      let child: ChildProcess | undefined;
+      let stopping = false;
+      rig.onOrder = () => {
+        rig.onOrder = undefined;
+        // stop once the first order (a marketable limit) has filled at the simulator
+        const poll = setInterval(() => {
+          if (simPositions(rig)['SPY'] === undefined || stopping) return;
+          stopping = true;
+          clearInterval(poll);
+          child!.kill('SIGINT');
+        }, 20);
+      };
+      const first = summaryOf(await runChild(config, {}, (c) => (child = c)));
+      expect(first.stopReason).toBe('signal');
+      const held = simPositions(rig);
+      expect(held['SPY']).toBeGreaterThan(0);
+      expect(first.positions).toEqual(held);
+
+      const second = summaryOf(await runChild(config));
+      // run 1 ended cleanly: not resumed, a new run, which takes IB's position instead of ignoring it
+      expect(second.journal.runId).not.toBe(first.journal.runId);
+      expect(second.resumed).toBeUndefined();
+      expect(second.positionsAdopted).toEqual(['SPY']);
+      expectNoDuplicateOrder(rig);
+      // engine and account agree at the end: the strategy neither bought on top nor lost track of it
+      expect(second.positions).toEqual(simPositions(rig));
+
+      const store = await Store.open(journal);
+      try {
+        const records = await readJournal(store, second.journal.runId, { kinds: ['alert', 'reconcile'] });
+        expect(records.find((r) => r.kind === 'alert' && r.instrument === 'SPY')?.payload).toMatchObject({ kind: 'position-from-broker', broker: held['SPY'], engine: 0 });
+        expect(records.find((r) => r.kind === 'reconcile' && (r.payload as { event?: string }).event === 'positions-adopted')?.payload).toMatchObject({ adopted: ['SPY'], positions: { SPY: { quantity: held['SPY'] } } });
+      } finally {
+        store.close();
+      }
     } finally {
       await rig.sim.stop();
       rig.store.close();

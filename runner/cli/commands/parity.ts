@@ -3,13 +3,14 @@
  * backtest-vs-live parity (runner/parity/run-parity.ts). Runs the backtest over the window, then the
  * runner in replay mode against the TWS simulator (lock step, the backtest's fill model), and diffs
  * the two decision by decision: bars, decisions, order outcomes, fills, positions and equity.
- * Prints a text report (or `--json`); exits 0 when the diff is empty, 5 with the first divergence.
+ * Prints a text report (or `--json`); exits 0 when the diff is empty and the lock step never
+ * stalled, 5 otherwise (the first divergence, the stalls).
  */
 import { Option, type Command } from 'commander';
 import { COMMISSION_MODEL_NAMES, type CommissionModelName } from '../../../lib/backtest/commission.js';
 import { ConfigError } from '../../../lib/core/errors.js';
 import type { StrategyDefinition } from '../../../lib/engine/strategy.js';
-import { parityReportJson, parityReportText } from '../../../lib/parity/report.js';
+import { parityReportJson, parityReportText, type ParityResult } from '../../../lib/parity/report.js';
 import { loadStrategy, type StrategyProvenance } from '../../../lib/promotion/load-strategy.js';
 import { boundToMs } from '../../../lib/store/bar-query.js';
 import { DEFAULT_STORE_PATH, STORE_ENV } from '../../../lib/store/store.js';
@@ -89,8 +90,23 @@ export function registerParityCommand(program: Command): void {
       });
       if (flags.json) printJson(parityReportJson(result));
       else out(parityReportText(result));
-      if (!result.diff.equal) process.exitCode = EXIT.CHECK_FAILED;
+      const failures = parityFailures(result);
+      for (const f of failures) info(`parity FAILED: ${f}`);
+      if (failures.length > 0) process.exitCode = EXIT.CHECK_FAILED;
     });
+}
+
+/**
+ * Why the parity check failed (empty: it passed). A stall of the lock-step replay is a failure
+ * even with an empty diff: the runner leg then waited out a step instead of being driven in lock
+ * step, so an equal diff no longer proves the two legs decided on the same inputs.
+ */
+export function parityFailures(result: Pick<ParityResult, 'diff' | 'runner'>): string[] {
+  const failures: string[] = [];
+  if (!result.diff.equal) failures.push(`the runner diverged from the backtest at event #${result.diff.firstDivergence?.index ?? '?'}`);
+  const stalls = Array.isArray(result.runner.stalls) ? (result.runner.stalls as unknown[]) : [];
+  if (stalls.length > 0) failures.push(`the lock-step replay stalled ${stalls.length} time(s); first: ${String(stalls[0])}`);
+  return failures;
 }
 
 /**

@@ -1,0 +1,92 @@
+/**
+ * `monger symbol add SYM [--no-wait]`, `monger symbol remove SYM [--immediate]`, `monger symbol list`:
+ * the running runner's universe through its control API (runner/live/control-api.ts). The address
+ * and token come from `--port` / `--host` / `--token`, else from the runner's config
+ * (`--config runner.yaml`: control.host, control.port, control.token), the token else from
+ * $MONGER_CONTROL_TOKEN. A refusal (duplicate add, unknown or invalid symbol, removing a symbol the
+ * universe does not hold, a position open on --immediate) prints why and exits 5; nothing changed.
+ */
+import type { Command } from 'commander';
+import { ConfigError } from '../../../lib/core/errors.js';
+import { loadRunnerConfig } from '../../live/config.js';
+import { CONTROL_TOKEN_ENV } from '../../live/config-schema-signals.js';
+import { ControlClient, type ControlAnswer } from '../../live/control-client.js';
+import type { ControlList } from '../../live/control-api.js';
+import { EXIT } from '../exit-codes.js';
+import { info, printJson, printTable } from '../output.js';
+
+interface ControlFlags {
+  config?: string;
+  host?: string;
+  port?: string;
+  token?: string;
+  json?: boolean;
+}
+
+function client(flags: ControlFlags): ControlClient {
+  const config = flags.config !== undefined ? loadRunnerConfig(flags.config) : undefined;
+  const host = flags.host ?? config?.control.host ?? '127.0.0.1';
+  const port = Number(flags.port ?? config?.control.port);
+  if (!(Number.isInteger(port) && port > 0 && port < 65536)) {
+    throw new ConfigError('monger symbol', [`--port: the runner's control port is needed (--port N, or --config runner.yaml with control.port set; a runner on port 0 logs the port it picked)`]);
+  }
+  const token = flags.token ?? config?.control.token ?? process.env[CONTROL_TOKEN_ENV];
+  if (token === undefined || token === '') throw new ConfigError('monger symbol', [`--token: required (or control.token in --config, or $${CONTROL_TOKEN_ENV})`]);
+  return new ControlClient(host, port, token);
+}
+
+/** Prints the answer; a refusal sets exit code 5 */
+function report(a: ControlAnswer, flags: ControlFlags, ok: (body: Record<string, unknown>) => void): void {
+  const body = a.body as Record<string, unknown>;
+  if (a.status >= 400) {
+    const err = (body?.error ?? {}) as { code?: string; message?: string };
+    process.stderr.write(`refused (${a.status}${err.code ? ` ${err.code}` : ''}): ${err.message ?? JSON.stringify(a.body)}\n`);
+    process.exitCode = EXIT.CHECK_FAILED;
+    if (flags.json) printJson(a.body);
+    return;
+  }
+  if (flags.json) return printJson(a.body);
+  ok(body);
+}
+
+function withConnection(cmd: Command): Command {
+  return cmd
+    .option('--config <file>', 'the runner config (control.host, control.port, control.token)')
+    .option('--host <host>', 'control API host (default 127.0.0.1)')
+    .option('--port <port>', 'control API port')
+    .option('--token <token>', `control API token (default $${CONTROL_TOKEN_ENV})`)
+    .option('--json', 'print the JSON answer');
+}
+
+export function registerSymbolCommands(program: Command): void {
+  const s = program.command('symbol').description("Add, remove and list the running runner's symbols (its control API)");
+  withConnection(s.command('add').description('Add a symbol: resolved, subscribed within the line budget, warmed up, traded with the defaults merged with its overrides').argument('<symbol>'))
+    .option('--no-wait', 'return once accepted instead of once its trader is ready')
+    .action(async (symbol: string, flags: ControlFlags & { wait: boolean }) => {
+      const a = await client(flags).add(symbol, flags.wait);
+      report(a, flags, (b) => {
+        const e = b.symbol as { state: string; reason?: string };
+        info(`${symbol}: ${e.state}${e.reason ? ` (${e.reason})` : ''}`);
+      });
+    });
+  withConnection(s.command('remove').description('Remove a symbol: graceful waits until flat with no working orders; --immediate cancels and unsubscribes at once').argument('<symbol>'))
+    .option('--immediate', 'cancel its orders and unsubscribe now (refused while it holds a position)')
+    .action(async (symbol: string, flags: ControlFlags & { immediate?: boolean }) => {
+      const a = await client(flags).remove(symbol, flags.immediate === true);
+      report(a, flags, (b) => {
+        const e = b.symbol as { state: string; reason?: string };
+        info(`${symbol}: ${e.state}${e.reason ? ` (${e.reason})` : ''}`);
+      });
+    });
+  withConnection(s.command('list').description('Every symbol of the universe: state, streams, position, working orders; lines used; who waits')).action(async (flags: ControlFlags) => {
+    const a = await client(flags).list();
+    report(a, flags, (b) => {
+      const l = b as unknown as ControlList;
+      info(`universe ${l.mode}: ${l.lines.used}/${l.lines.budget} market-data lines (peak ${l.lines.peak}), ${l.symbols.length} symbols, ${l.waiting.length} waiting`);
+      printTable(
+        l.symbols.map((e) => ({ symbol: e.symbol, state: e.state, origin: e.origin, l1: e.streams?.l1 ?? '-', bars: e.streams?.bars ?? '-', position: e.position, working: e.workingOrders, signals: e.delivered, reason: e.reason ?? '' })),
+      );
+      for (const w of l.waiting) info(`waits: ${w.symbol} (${w.reason})`);
+    });
+  });
+}

@@ -1,0 +1,305 @@
+/**
+ * The runner's signal-driven universe (universe.mode dynamic / mixed, or static with `signals`):
+ * lib/universe's KernelUniverse with the runner's ports, composed here so live-runner.ts stays lean.
+ *
+ * - resolve: the IB contract resolver behind IbMarketData.addInstrument (cache, rate limit and
+ *   circuit breaker, `ib_invalid_symbols`): no security definition = invalid (recorded, its signals
+ *   skipped), anything else (timeout, disconnected, circuit open) = failed (the next signal retries).
+ * - lines: a LinePool over `data.lineBudget`, one line per L1 stream and one per realtime-bar
+ *   stream an instrument takes. Only the universe takes lines (IbMarketData gets no static
+ *   instruments in this mode), so the budget is never exceeded: an instrument's streams start only
+ *   after its lines were acquired and its lines are released only after its streams were cancelled
+ *   (the cancels are queued on the socket before any later request).
+ * - traders: the trading rules' defaults merged with the ticker's overrides, checked at activation
+ *   (missing sizes = invalid); warm-up: `strategy.warmup` bars through the kernel subscription.
+ * - signals: a SignalPoller on the configured provider (lib/signals) polling every `pollSeconds` of
+ *   engine time into a PushSignalSource merged by the kernel; the watermark starts at the run's
+ *   start (older signals are history, as in a backtest).
+ *
+ * Stats for the run summary: traders created and retired, invalid symbols, who waited for lines,
+ * peak lines, time from a ticker's first signal to its trader being ready, heap peak.
+ */
+import { performance } from 'node:perf_hooks';
+import { ConfigError } from '../../lib/core/errors.js';
+import type { Logger } from '../../lib/core/logger.js';
+import type { Clock } from '../../lib/engine/clock.js';
+import type { Kernel } from '../../lib/engine/kernel.js';
+import type { Scheduler } from '../../lib/engine/live-feed.js';
+import { ContractNotFoundError } from '../../lib/ib/contract-resolver.js';
+import { ClickHouseSignalProvider } from '../../lib/signals/clickhouse-provider.js';
+import { DropFolderSignalProvider } from '../../lib/signals/drop-folder.js';
+import { DuckDbSignalProvider } from '../../lib/signals/duckdb-provider.js';
+import { watermarkAt, type SignalProvider } from '../../lib/signals/provider.js';
+import type { Signal } from '../../lib/signals/signal.js';
+import { SignalPoller } from '../../lib/signals/signal-poller.js';
+import { PushSignalSource } from '../../lib/signals/signal-source.js';
+import { Store } from '../../lib/store/store.js';
+import { KernelUniverse } from '../../lib/universe/kernel-universe.js';
+import { LinePool } from '../../lib/universe/line-pool.js';
+import type { ResolveOutcome, UniverseEntryView, UniverseStatus } from '../../lib/universe/universe-types.js';
+import type { RunnerConfig } from './config.js';
+import { SIGNALS_PASSWORD_ENV } from './config-schema-signals.js';
+import type { ControlList } from './control-api.js';
+import { universeInstruments, type IbMarketData } from './ib-market-data.js';
+
+export interface UniverseRunnerOptions {
+  config: RunnerConfig;
+  kernel: Kernel;
+  marketData: IbMarketData;
+  /** The strategy that trades the signals (its onSignal; signal-trader routes them to ctx.signal) */
+  strategyId: string;
+  clock: Clock;
+  /** The poller's timers (a replay: scaled to its speed) */
+  scheduler: Scheduler;
+  /** Replay: the simulator's store, the default signals store */
+  replayStore?: Store;
+  logger: Logger;
+  /** Journal notes (state changes, poll errors) */
+  note: (payload: Record<string, unknown>) => void;
+  env?: Readonly<Record<string, string | undefined>>;
+}
+
+/** The universe part of the run summary */
+export interface UniverseSummary {
+  mode: string;
+  /** Traders active at the end, and the most at once */
+  active: number;
+  peakActive: number;
+  /** Activations (a trader created or re-created), retirements, distinct invalid symbols */
+  created: number;
+  retired: number;
+  invalid: number;
+  /** Distinct symbols that waited for market-data lines, and those still waiting at the end */
+  waited: number;
+  waitingAtEnd: number;
+  lines: { budget: number; peak: number; atEnd: number };
+  signals: { polled: number; delivered: number; ignored: number; skippedInvalid: number; droppedStale: number; symbols: number };
+  /** Real ms from a ticker's first signal (while it had no trader) to its trader being ready */
+  readyMs: { n: number; p50: number; p99: number };
+  heapMb: { peak: number; end: number };
+}
+
+export class UniverseRunner {
+  readonly universe: KernelUniverse;
+  readonly lines: LinePool;
+  readonly source: PushSignalSource;
+  private readonly poller: SignalPoller | undefined;
+  private readonly provider: SignalProvider | undefined;
+  private readonly stores: Store[] = [];
+  private readonly waitingFor = new Map<string, number>();
+  private readonly readyMs: number[] = [];
+  private readonly waitedSet = new Set<string>();
+  private readonly invalidSet = new Set<string>();
+  private readonly symbolsSeen = new Set<string>();
+  private created = 0;
+  private retired = 0;
+  private active = 0;
+  private peakActive = 0;
+  private peakHeap = 0;
+
+  private constructor(
+    private readonly o: UniverseRunnerOptions,
+    provider: SignalProvider | undefined,
+    stores: Store[],
+  ) {
+    const { config, kernel, marketData } = o;
+    this.provider = provider;
+    this.stores = stores;
+    const perInstrument = 1 + (config.data.realtimeBars ? 1 : 0);
+    this.lines = new LinePool(config.data.lineBudget, perInstrument);
+    const idleMs = config.universe.retireAfterMinutes !== undefined ? config.universe.retireAfterMinutes * 60_000 : undefined;
+    this.universe = new KernelUniverse(kernel, {
+      mode: config.universe.mode,
+      symbols: config.universe.mode === 'dynamic' ? [] : config.universe.symbols,
+      ...(idleMs !== undefined ? { idleMs } : {}),
+      strategyId: o.strategyId,
+      interval: config.strategy.interval,
+      history: config.strategy.warmup,
+      lines: this.lines,
+      resolve: (symbol) => this.resolve(symbol),
+      streams: { start: (i) => marketData.startInstrument(i), stop: (i) => marketData.removeInstrument(i) },
+    });
+    const m = this.universe.manager;
+    m.on((e) => {
+      if (e.type !== 'state') return;
+      if (e.to === 'active') {
+        this.created++;
+        this.active++;
+        this.peakActive = Math.max(this.peakActive, this.active);
+        const t0 = this.waitingFor.get(e.symbol);
+        if (t0 !== undefined) {
+          this.readyMs.push(performance.now() - t0);
+          this.waitingFor.delete(e.symbol);
+        }
+        this.sampleHeap();
+      } else if (e.from === 'active' || e.from === 'retiring') {
+        if (e.from === 'active') this.active--;
+      }
+      if (e.to === 'retired') {
+        this.retired += e.from === 'active' || e.from === 'retiring' ? 1 : 0;
+        this.waitingFor.delete(e.symbol);
+      }
+      if (e.to === 'waiting-for-line') this.waitedSet.add(e.symbol);
+      if (e.to === 'invalid') {
+        this.invalidSet.add(e.symbol);
+        this.waitingFor.delete(e.symbol);
+      }
+      // a symbol that left (or never made it) holds no market-data entry
+      if (e.to === 'retired' || e.to === 'invalid') marketData.removeInstrument(e.symbol);
+      o.note({ universe: e.symbol, from: e.from, to: e.to, ...(e.reason !== undefined ? { reason: e.reason } : {}) });
+    });
+    this.source = new PushSignalSource({ clock: o.clock, onSignal: (s) => this.onSignal(s), changed: (src, refresh) => kernel.sourceChanged(src, refresh) });
+    kernel.addSource(this.source);
+    const sig = config.signals;
+    this.poller = sig === undefined || provider === undefined ? undefined : new SignalPoller({
+      provider,
+      clock: o.clock,
+      scheduler: o.scheduler,
+      intervalMs: sig.pollSeconds * 1000,
+      lateMs: sig.lateSeconds * 1000,
+      watermark: watermarkAt(o.clock.now()),
+      onSignals: (signals) => this.source.push(signals),
+      onNewSymbols: (symbols) => {
+        // resolving starts before the signal is dispatched: so does the readiness clock
+        if (m.mode !== 'static') for (const sym of symbols) if (!this.waitingFor.has(sym) && m.entry(sym) === undefined) this.waitingFor.set(sym, performance.now());
+        m.notice(symbols);
+      },
+      onError: (error, failures) => {
+        o.logger.warn('signal poll failed', { error: error.message, failures });
+        if (failures === 1) o.note({ signals: 'poll failed', error: error.message });
+      },
+    });
+  }
+
+  /** Opens the signals provider of the config and composes the universe on the kernel (before run) */
+  static async create(o: UniverseRunnerOptions): Promise<UniverseRunner> {
+    const s = o.config.signals;
+    if (s === undefined) {
+      if (o.config.universe.mode !== 'static') throw new ConfigError('monger run', ['signals: required with a signal-driven universe']);
+      return new UniverseRunner(o, undefined, []);
+    }
+    const stores: Store[] = [];
+    const store = async (): Promise<Store> => {
+      if (s.db === undefined || (o.replayStore !== undefined && s.db === o.config.replay?.db)) {
+        if (o.replayStore === undefined) throw new ConfigError('monger run', ['signals.db: required outside replay']);
+        return o.replayStore;
+      }
+      const opened = await Store.open(s.db);
+      stores.push(opened);
+      return opened;
+    };
+    let provider: SignalProvider;
+    if (s.provider === 'clickhouse') {
+      const password = (o.env ?? process.env)[SIGNALS_PASSWORD_ENV];
+      provider = new ClickHouseSignalProvider({ url: s.url!, ...(s.database ? { database: s.database } : {}), ...(s.table ? { table: s.table } : {}), ...(s.username ? { username: s.username } : {}), ...(password ? { password } : {}) });
+    } else if (s.provider === 'folder') provider = new DropFolderSignalProvider(await store(), { folder: s.folder!, onError: 'skip' });
+    else provider = new DuckDbSignalProvider(await store(), s.table ? { table: s.table } : {});
+    return new UniverseRunner(o, provider, stores);
+  }
+
+  start(): void {
+    this.poller?.start();
+  }
+
+  async stop(): Promise<void> {
+    this.poller?.stop();
+    const closable = this.provider as Partial<{ close(): Promise<void> }> | undefined;
+    if (typeof closable?.close === 'function') await closable.close();
+    for (const st of this.stores.splice(0)) st.close();
+  }
+
+  // ---- the control API's operations -----------------------------------------------------------
+
+  /** Adds a symbol by hand (kept until removed); `wait: false` returns once accepted (resolving) */
+  async add(symbol: string, wait = true): Promise<UniverseEntryView> {
+    const done = this.universe.manager.add(symbol);
+    if (wait) return done;
+    // a refusal that is known at once (duplicate, malformed) still throws
+    const early = await Promise.race([done, new Promise<undefined>((r) => setImmediate(() => r(undefined)))]);
+    done.catch(() => undefined);
+    return early ?? this.universe.manager.entry(symbol) ?? { symbol, instrument: undefined, state: 'pending', origin: 'added', pinned: true, lastSignalAt: -Infinity, lastValue: NaN, reason: undefined, activations: 0, delivered: 0 };
+  }
+
+  remove(symbol: string, immediate: boolean): UniverseEntryView {
+    return this.universe.manager.remove(symbol, immediate ? 'immediate' : 'graceful');
+  }
+
+  status(): UniverseStatus {
+    return this.universe.manager.status();
+  }
+
+  /** What `monger symbol list` shows: every symbol's state, its streams, position and working orders */
+  list(): ControlList {
+    const st = this.status();
+    const streams = new Map(this.o.marketData.status().instruments.map((i) => [i.instrument, i.streams]));
+    const k = this.o.kernel;
+    return {
+      mode: st.mode,
+      lines: { budget: st.lines.budget, used: st.lines.used, peak: this.lines.peak },
+      waiting: st.waiting.map((w) => ({ symbol: w.symbol, reason: w.reason })),
+      symbols: st.entries.map((e) => ({
+        ...e,
+        streams: e.instrument !== undefined ? streams.get(e.instrument) : undefined,
+        position: e.instrument !== undefined && k.instruments.indexOf(e.instrument) !== undefined ? k.portfolio.position(e.instrument) : 0,
+        workingOrders: e.instrument !== undefined ? k.orders.working(undefined, e.instrument).length : 0,
+      })),
+    };
+  }
+
+  summary(): UniverseSummary {
+    const st = this.status();
+    const c = st.counters;
+    const sorted = [...this.readyMs].sort((a, b) => a - b);
+    const q = (p: number) => (sorted.length === 0 ? NaN : sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]!);
+    this.sampleHeap();
+    return {
+      mode: st.mode,
+      active: st.states.active,
+      peakActive: this.peakActive,
+      created: this.created,
+      retired: this.retired,
+      invalid: this.invalidSet.size,
+      waited: this.waitedSet.size,
+      waitingAtEnd: st.waiting.length,
+      lines: { budget: this.lines.budget, peak: this.lines.peak, atEnd: this.lines.used },
+      signals: { polled: this.poller?.delivered ?? 0, delivered: c.delivered, ignored: c.ignored, skippedInvalid: c.skippedInvalid, droppedStale: c.droppedStale, symbols: this.symbolsSeen.size },
+      readyMs: { n: sorted.length, p50: round(q(0.5)), p99: round(q(0.99)) },
+      heapMb: { peak: round(this.peakHeap / 2 ** 20), end: round(process.memoryUsage().heapUsed / 2 ** 20) },
+    };
+  }
+
+  /** Real ms from first signal to trader ready, per activation (bench) */
+  readyLatencies(): readonly number[] {
+    return this.readyMs;
+  }
+
+  // ---- ports ----------------------------------------------------------------------------------
+
+  private onSignal(signal: Signal): void {
+    this.symbolsSeen.add(signal.symbol);
+    const e = this.universe.manager.entry(signal.symbol);
+    // a ticker without a trader: the clock for "first signal -> trader ready" starts now
+    if ((e === undefined || e.state === 'retired') && !this.waitingFor.has(signal.symbol)) this.waitingFor.set(signal.symbol, performance.now());
+    this.universe.onSignal(signal);
+  }
+
+  private async resolve(symbol: string): Promise<ResolveOutcome> {
+    const [instrument] = universeInstruments({ ...this.o.config.universe, symbols: [symbol] });
+    try {
+      await this.o.marketData.addInstrument(instrument!);
+      return { status: 'ok', instrument: symbol };
+    } catch (e) {
+      if (e instanceof ContractNotFoundError) return { status: 'invalid', reason: e.message };
+      return { status: 'failed', reason: e instanceof Error ? e.message : String(e) };
+    }
+  }
+
+  private sampleHeap(): void {
+    const h = process.memoryUsage().heapUsed;
+    if (h > this.peakHeap) this.peakHeap = h;
+  }
+}
+
+function round(x: number): number {
+  return Number.isFinite(x) ? Math.round(x * 100) / 100 : x;
+}
