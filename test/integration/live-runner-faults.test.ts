@@ -13,6 +13,7 @@ import { silentLogger } from '../../lib/core/logger.js';
 import { readJournal, type JournalRecord } from '../../lib/journal/journal.js';
 import { Store } from '../../lib/store/store.js';
 import { loadRunnerConfig } from '../../runner/live/config.js';
+import { HEALTH_SOURCES } from '../../runner/live/health.js';
 import { runRunner, type RunSummary } from '../../runner/live/live-runner.js';
 import { FaultInjector, faultableFeatures, FreezableQuoteBook, type ResettableFeature } from '../../runner/tws-sim/faults.js';
 import { simFeatures } from '../../runner/tws-sim/features.js';
@@ -149,7 +150,9 @@ function expectConsistent(o: Outcome): void {
   const executions = orders.book!.executions();
   expect(summary.stopReason).toBe('end of replay');
   expect(summary.positions).toEqual({});
-  expect(summary.haltedAtEnd).toEqual({});
+  // every halt the fault caused was lifted; the health monitor's event-loop-lag halt (p99 lag beyond
+  // 200 ms) comes and goes with the machine's load, so a loaded machine may end the run inside one
+  expect(Object.keys(summary.haltedAtEnd).filter((s) => s !== HEALTH_SOURCES.eventLoopLag)).toEqual([]);
   expect(summary.orders.working).toBe(0);
   expect(orders.book!.positions().filter((p) => p.qty !== 0)).toEqual([]);
   expect(orders.book!.openOrders()).toEqual([]);
