@@ -10,6 +10,8 @@ import { registerParityCommand } from './commands/parity.js';
 import { registerPromoteCommand } from './commands/promote.js';
 import { registerRunCommand } from './commands/run.js';
 import { registerStrategiesCommands } from './commands/strategies.js';
+import { registerSymbolCommands } from './commands/symbol.js';
+import { registerTrainCommand } from './commands/train.js';
 import { registerWalkForwardCommand } from './commands/walkforward.js';
 import { EXIT, EXIT_HELP } from './exit-codes.js';
 import { DB_HELP } from './store-option.js';
@@ -32,6 +34,8 @@ export function buildProgram(): Command {
   registerParityCommand(program);
   registerPromoteCommand(program);
   registerStrategiesCommands(program);
+  registerTrainCommand(program);
+  registerSymbolCommands(program);
   return program;
 }
 

@@ -1,12 +1,14 @@
-// npm run bench [-- [ingest|engine|features|walkforward|ib|runner|rl-env ...] [--json]]: prints every benchmark (or only the
+// npm run bench [-- [ingest|engine|features|walkforward|ib|runner|rl-env|universe|ppo ...] [--json]]: prints every benchmark (or only the
 // named suites) with its same-run baseline and ratio.
 import { engineBenchmarks } from './engine.bench.js';
 import { featureBenchmarks } from './features.bench.js';
 import { ibBenchmarks } from './ib.bench.js';
 import { ingestBenchmarks } from './ingest.bench.js';
 import { renderReport, type BenchReport } from './harness.js';
+import { ppoBenchmarks } from './ppo.bench.js';
 import { rlEnvBenchmarks } from './rl-env.bench.js';
 import { runnerBenchmarks } from './runner.bench.js';
+import { universeBenchmarks } from './universe.bench.js';
 import { walkForwardBenchmarks } from './walkforward.bench.js';
 
 const args = process.argv.slice(2);
@@ -21,6 +23,8 @@ const suites: [string, () => Promise<BenchReport>][] = [
   ['ib', ibBenchmarks],
   ['runner', runnerBenchmarks],
   ['rl-env', rlEnvBenchmarks],
+  ['universe', universeBenchmarks],
+  ['ppo', ppoBenchmarks],
 ];
 const unknown = only.filter((name) => !suites.some(([s]) => s === name));
 if (unknown.length) {
