@@ -52,6 +52,16 @@ export interface LockStepOptions {
   streams: number;
   /** Real ms a step may take to settle before it is recorded as a stall (default 30 000) */
   stallMs?: number;
+  /**
+   * Work outside the kernel that every settle also waits for (a universe activation: resolving,
+   * warm-up, its streams opening): what is still under way, or undefined
+   */
+  busy?: () => string | undefined;
+  /**
+   * Called once step `t` has settled and been recorded, before time moves on (an operator's action
+   * at `t`, e.g. a symbol added through the control API); the driver settles again afterwards
+   */
+  afterStep?: (t: number) => Promise<void> | void;
 }
 
 /** A clock only the driver moves. */
@@ -128,7 +138,7 @@ export class LockStepDriver {
     // the kernel has started (subscriptions and warm-up done) and waits for data; the simulator
     // streams from the instant it installed a request, so time stands still until all are in
     await this.idle(p.feed);
-    await this.waitFor(this.o.from, 'streams', () => (sim.marketData.realtimeBarCount() < this.o.streams ? `${sim.marketData.realtimeBarCount()} of ${this.o.streams} real-time bar streams open` : undefined));
+    await this.waitFor(this.o.from, 'streams', () => (sim.marketData.realtimeBarCount() < this.o.streams ? `${sim.marketData.realtimeBarCount()} of ${this.o.streams} real-time bar streams open` : this.o.busy?.()));
     for (const t of this.o.steps) {
       if (this.stopped) break;
       this.clock.set(t);
@@ -143,6 +153,10 @@ export class LockStepDriver {
       await this.settle(t, 'orders');
       this.recorder!.sample(t);
       this.steps++;
+      if (this.o.afterStep !== undefined) {
+        await Promise.race([this.o.afterStep(t), this.stopSignal]);
+        await this.settle(t, 'after step');
+      }
     }
     this.clock.set(this.o.to);
     p.feed.wake();
@@ -175,6 +189,8 @@ export class LockStepDriver {
   /** What the runner has not caught up with yet, or undefined when settled. */
   private missing(): string | undefined {
     const p = this.parts!;
+    const busy = this.o.busy?.();
+    if (busy !== undefined) return busy;
     const expected = this.barsDue;
     if (p.feed.pushed < expected) return `${expected - p.feed.pushed} of ${expected} minute bars not received`;
     if (p.feed.buffered > 0) return `${p.feed.buffered} bars not processed`;
