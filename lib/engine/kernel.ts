@@ -498,9 +498,11 @@ export class Kernel implements KernelServices {
     const subscription = { instrument: spec.key, instrumentIndex, interval: s.interval, kind, priority };
     const bar: Bar = { instrument: spec.key, instrumentIndex, interval: s.interval, kind, ts: NaN, closeTime: NaN, open: NaN, high: NaN, low: NaN, close: NaN, volume: NaN };
     const slot: SubscriptionSlot = { key, subscription, bar, window: new HistoryWindow(historySize), listeners: [runtime], source: undefined, draining: [] };
-    await this.loadHistory(slot, historySize);
+    // live bars are taken from the time the history was cut, not from now: bars that closed while
+    // the history request was in flight would otherwise fall between the two and never arrive
+    const historyAt = await this.loadHistory(slot, historySize);
     const now = this.clock.now();
-    const source = await this.data.subscribeBars(subscription, now, bar, () => this.onBar(slot));
+    const source = await this.data.subscribeBars(subscription, Math.min(historyAt, now), bar, () => this.onBar(slot));
     // live subscriptions are delivered by the one live feed the kernel merges: no heap entry each
     const live = source instanceof LiveSubscription;
     if (live && source.feed !== this.feed) {
@@ -513,8 +515,10 @@ export class Kernel implements KernelServices {
     this.bus.publish('engine.subscription', { action: 'subscribed', instrument: spec.key, interval: s.interval, kind, ts: now });
   }
 
-  private async loadHistory(slot: SubscriptionSlot, size: number): Promise<void> {
-    const h = await this.data.history(slot.subscription, size, this.clock.now());
+  /** Loads the last `size` bars closed at or before now; returns that now (the history's cut) */
+  private async loadHistory(slot: SubscriptionSlot, size: number): Promise<number> {
+    const cut = this.clock.now();
+    const h = await this.data.history(slot.subscription, size, cut);
     const window = new HistoryWindow(size);
     for (let i = 0; i < h.length; i++) window.push(h.ts[i]!, h.open[i]!, h.high[i]!, h.low[i]!, h.close[i]!, h.volume[i]!);
     slot.window = window;
@@ -523,6 +527,7 @@ export class Kernel implements KernelServices {
       Object.assign(slot.bar, { ts: h.ts[i]!, open: h.open[i]!, high: h.high[i]!, low: h.low[i]!, close: h.close[i]!, volume: h.volume[i]! });
       if (slot.subscription.kind === 'trade' || slot.subscription.kind === 'mid') this.portfolio.mark(slot.subscription.instrumentIndex, h.close[i]!);
     }
+    return cut;
   }
 
   private detach(slot: SubscriptionSlot, runtime: StrategyRuntime): void {
