@@ -463,3 +463,41 @@ describe('live kernel: producers at any time', () => {
     expect(deliveredWhilePushing).toBeGreaterThan(N);
   });
 });
+
+describe('live kernel: warm start', () => {
+  it('delivers the bars that closed while the warm-up history request was in flight (live bars start at the history cut)', async () => {
+    // history is cut at bar WARM's start; the request takes 3 minutes, during which bars WARM..WARM+2 close
+    const cut = spy.ts[WARM]!;
+    const time = new ManualTime(cut);
+    const feed = new LiveFeed({ clock: time, scheduler: time, capacity: 64 });
+    const mem = new MemoryDataClient([{ instrument: spySpec, interval: '1m', bars: spy }]);
+    const data = new PushDataClient({
+      feed,
+      resolve: (i) => mem.resolve(i),
+      history: async (s, n, now) => {
+        const bars = await mem.history(s, n, now);
+        time.set(cut + 3 * MIN + 1_000);
+        return bars;
+      },
+    });
+    const kernel = new Kernel({ environment: 'paper', clock: time, dataClient: data, executionClient: new SimulatedVenue({ fill: 'close', commission: parseCommissionModel('ib-fixed'), slippageBps: 0 }), startingCash: CASH, seed: 1, liveFeed: feed });
+    const seen: number[] = [];
+    let lastHistoryTs = NaN;
+    const def = probe('warm', (ctx) => ({
+      onStart: () => void (lastHistoryTs = ctx.history('SPY').column('ts')[ctx.history('SPY').length - 1]!),
+      onBar: (b) => void seen.push(b.ts),
+    }));
+    kernel.addStrategy(def, { subscriptions: [{ instrument: 'SPY', interval: '1m', kind: 'trade', history: 10 }] });
+    const run = kernel.run();
+    await feed.whenIdle();
+    // the backfill a market-data client sends after subscribing: the three bars that closed meanwhile
+    const handle = data.handle('SPY', '1m')!;
+    for (let i = WARM; i < WARM + 3; i++) handle.push(spy.ts[i]!, spy.open[i]!, spy.high[i]!, spy.low[i]!, spy.close[i]!, spy.volume[i]!);
+    await feed.whenIdle();
+    kernel.requestStop();
+    await run;
+    // the history ends with the bar before the cut; every bar after it arrives, none twice
+    expect(lastHistoryTs).toBe(spy.ts[WARM - 1]);
+    expect(seen).toEqual([spy.ts[WARM]!, spy.ts[WARM + 1]!, spy.ts[WARM + 2]!]);
+  });
+});
