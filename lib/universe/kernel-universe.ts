@@ -11,6 +11,10 @@
  *   with its overrides) are resolved and checked at activation (missing sizes make the symbol
  *   invalid); the desk builds the Trader on the first ctx.signal with the same rules. Without
  *   trading rules the strategy trades its signals itself.
+ * - Removal with flatten 'market' (the default): the instrument is halted for new entries (the
+ *   RiskEngine's per-instrument halt, so exits still go), its working orders are cancelled and one
+ *   closing market order goes out under the `universe` strategy; the halt is lifted when the symbol
+ *   is active again. A host that owns the halts (the runner's supervisor) passes its own `removal`.
  * - Timers (idle checks, scripted actions) belong to an internal strategy `universe`, added before
  *   the served strategy so the configured symbols are requested before anyone starts trading.
  */
@@ -25,7 +29,9 @@ import type { Signal } from '../signals/signal.js';
 import { resolveTradingParams, type TradingParams } from '../trading/trading-params.js';
 import { LinePool } from './line-pool.js';
 import { UniverseManager } from './universe-manager.js';
-import { UniverseError, type LineAllocator, type ResolveOutcome, type UniverseOptions } from './universe-types.js';
+import type { Order } from '../model/orders.js';
+import { isTerminal } from '../model/order-state.js';
+import { UniverseError, type LineAllocator, type RemovalFlatten, type ResolveOutcome, type UniverseOptions } from './universe-types.js';
 
 export const UNIVERSE_STRATEGY_ID = 'universe';
 
@@ -35,6 +41,16 @@ export interface UniverseAction {
   add?: string;
   remove?: string;
   mode?: 'graceful' | 'immediate';
+  /** Overrides the universe's removal.flatten for this removal */
+  flatten?: RemovalFlatten;
+}
+
+/** How a flattening removal stops entries and closes (default: the kernel's RiskEngine and a market order of the universe strategy) */
+export interface RemovalHooks {
+  stopEntries(instrument: string, reason: string): void;
+  resumeEntries(instrument: string): void;
+  /** Cancels the instrument's working orders and closes its position with one market order (idempotent) */
+  close(instrument: string, reason: string): void;
 }
 
 export interface UniverseActionResult {
@@ -66,6 +82,8 @@ export interface KernelUniverseOptions extends UniverseOptions {
    * before the subscription is attached (its lines were just granted), `stop` right after it is removed
    */
   streams?: { start(instrument: string): void; stop(instrument: string): void };
+  /** See RemovalHooks; default kernelRemovalHooks */
+  removal?: UniverseOptions['removal'] & { hooks?: RemovalHooks };
 }
 
 export class KernelUniverse {
@@ -92,6 +110,7 @@ export class KernelUniverse {
     };
     const lines = options.lines ?? new LinePool(Infinity);
     const k = kernel;
+    const hooks = options.removal?.hooks ?? this.kernelRemovalHooks();
     this.manager = new UniverseManager(options, {
       resolve: options.resolve,
       lines,
@@ -113,6 +132,11 @@ export class KernelUniverse {
       position: (instrument) => k.portfolio.position(instrument),
       workingOrders: (instrument) => k.orders.working(undefined, instrument).length,
       deliver: (signal) => k.deliverSignal(signal, target()),
+      flatten: (instrument, reason) => {
+        hooks.stopEntries(instrument, reason);
+        hooks.close(instrument, reason);
+      },
+      resumeEntries: (instrument) => hooks.resumeEntries(instrument),
       now: () => k.now(),
       setTimer: (name, at) => this.runtime.context.setTimer(name, at),
       cancelTimer: (name) => this.runtime.context.cancelTimer(name),
@@ -143,6 +167,33 @@ export class KernelUniverse {
     });
   }
 
+  /** Removal on a bare kernel: its RiskEngine's instrument halt and a market order of the universe strategy */
+  private kernelRemovalHooks(): RemovalHooks {
+    const k = this.kernel;
+    const closing = new Map<string, Readonly<Order>>();
+    return {
+      stopEntries: (instrument, reason) => {
+        const index = k.instruments.indexOf(instrument);
+        if (index !== undefined) k.risk.haltInstrument(index, reason);
+      },
+      resumeEntries: (instrument) => {
+        const index = k.instruments.indexOf(instrument);
+        if (index !== undefined) k.risk.resumeInstrument(index);
+      },
+      close: (instrument) => {
+        const ctx = this.runtime.context;
+        const now = k.now();
+        for (const o of k.orders.working(undefined, instrument)) {
+          if (o.strategyId !== UNIVERSE_STRATEGY_ID && o.status !== 'PENDING_CANCEL') k.orders.cancel(o.id, now);
+        }
+        const prev = closing.get(instrument);
+        const qty = k.portfolio.position(instrument);
+        if (qty === 0 || (prev !== undefined && !isTerminal(prev.status))) return;
+        closing.set(instrument, ctx.submit(ctx.orders.market(instrument, qty > 0 ? 'SELL' : 'BUY', Math.abs(qty), { tag: `${UNIVERSE_STRATEGY_ID}:removal` })));
+      },
+    };
+  }
+
   private act(a: UniverseAction): void {
     const at = this.kernel.now();
     const refused = (action: 'add' | 'remove', symbol: string, e: unknown) => {
@@ -151,7 +202,7 @@ export class KernelUniverse {
     };
     if (a.remove !== undefined) {
       try {
-        const v = this.manager.remove(a.remove, a.mode);
+        const v = this.manager.remove(a.remove, a.mode, a.flatten !== undefined ? { flatten: a.flatten } : {});
         this.actionResults.push({ at, action: 'remove', symbol: a.remove, ok: true, state: v.state });
       } catch (e) {
         refused('remove', a.remove, e);

@@ -8,7 +8,7 @@ import { UniverseError, type ResolveOutcome, type UniverseEvent, type UniverseOp
 const MIN = 60_000;
 
 /** Fake ports: a hand-moved clock, timers fired by `advance`, held work awaited by `settle` */
-function harness(options: UniverseOptions, o: { budget?: number; invalid?: string[]; failing?: string[]; noData?: string[]; noTrader?: string[] } = {}) {
+function harness(options: UniverseOptions, o: { budget?: number; invalid?: string[]; failing?: string[]; noData?: string[]; noTrader?: string[]; flattenPort?: boolean } = {}) {
   let now = 0;
   const timers = new Map<string, number>();
   const held: Promise<unknown>[] = [];
@@ -61,6 +61,8 @@ function harness(options: UniverseOptions, o: { budget?: number; invalid?: strin
     setTimer: (name: string, at: number) => void timers.set(name, at),
     cancelTimer: (name: string) => void timers.delete(name),
     hold: (work: Promise<unknown>) => void held.push(work),
+    // the host's flatten: logged; the test moves the position as the venue would
+    ...(o.flattenPort === true ? { flatten: (instrument: string) => void log.push(`flatten ${instrument}`), resumeEntries: (instrument: string) => void log.push(`resume ${instrument}`) } : {}),
   };
   const m = new UniverseManager(options, ports);
   m.on((e) => events.push(e));
@@ -341,6 +343,33 @@ describe('UniverseManager', () => {
     const v = await h.m.add('AAPL');
     expect(v).toMatchObject({ state: 'active', origin: 'added', pinned: true });
     expect(h.delivered).toHaveLength(1);
+  });
+
+  it("removal.flatten 'market' has the host close the position, again at each recheck until flat; 'none' and a per-request override do not", async () => {
+    const h = harness({ mode: 'dynamic', recheckMs: MIN }, { flattenPort: true });
+    h.m.start();
+    await h.signal('AAPL', 1);
+    await h.signal('MSFT', 1);
+    h.positions.set('AAPL.K', 10);
+    h.positions.set('MSFT.K', -5);
+    expect(h.m.remove('AAPL')).toMatchObject({ state: 'retiring', reason: 'removed: closing the position at market, leaves once flat' });
+    expect(h.m.remove('MSFT', 'graceful', { flatten: 'none' })).toMatchObject({ state: 'retiring', reason: 'removed: leaves once flat with no working orders' });
+    expect(h.log.filter((l) => l.startsWith('flatten'))).toEqual(['flatten AAPL.K']);
+    // the close did not fill by the recheck (rejected, say): asked again; MSFT is left alone
+    await h.advance(MIN);
+    expect(h.log.filter((l) => l.startsWith('flatten'))).toEqual(['flatten AAPL.K', 'flatten AAPL.K']);
+    h.positions.set('AAPL.K', 0);
+    h.m.onFlat('AAPL.K');
+    await h.advance(MIN);
+    expect([h.state('AAPL'), h.state('MSFT')]).toEqual(['retired', 'retiring']);
+    // added back: its entries are resumed as it becomes active
+    await h.m.add('AAPL');
+    expect(h.log.slice(-2)).toEqual(['sub AAPL.K', 'resume AAPL.K']);
+    // a flat symbol without orders leaves at once, nothing to close
+    await h.signal('IBM', 1);
+    expect(h.m.remove('IBM').state).toBe('retired');
+    expect(h.log).not.toContain('flatten IBM.K');
+    expect(() => new UniverseManager({ mode: 'dynamic', removal: { flatten: 'limit' as 'market' } }, {} as never)).toThrow(/universe.removal.flatten: expected one of market, none, got "limit"/);
   });
 
   it('a symbol removed while activating never streams: a late subscription is undone', async () => {

@@ -21,7 +21,10 @@
  * add/remove: a duplicate add, an invalid symbol, the removal of a symbol that is not a member throw
  * a UniverseError and change nothing. A removed symbol leaves once flat with no working orders
  * (graceful; `immediate` cancels its orders at once and refuses while a position is open); its
- * signals are then ignored until it is added again.
+ * signals are then ignored until it is added again. Graceful removal with `removal.flatten`
+ * 'market' (the default; per request overridable) also has the host stop the symbol's entries,
+ * cancel its orders and close the position with a market order (`ports.flatten`, repeated at each
+ * recheck until flat), so the symbol leaves instead of waiting for an exit that may never come.
  */
 import { ConfigError } from '../core/errors.js';
 import { symbolProblem } from '../data/instrument.js';
@@ -38,6 +41,8 @@ import {
   type UniversePorts,
   type UniverseState,
   type UniverseStatus,
+  type RemovalFlatten,
+  REMOVAL_FLATTEN,
 } from './universe-types.js';
 
 interface Entry {
@@ -57,6 +62,8 @@ interface Entry {
   reason: string | undefined;
   activations: number;
   delivered: number;
+  /** Its entries were stopped by a flattening removal: resumed when it is active again */
+  entriesStopped: boolean;
   /** Bumped by every activation and removal: a stale async step sees it changed and stops */
   generation: number;
   holdsLine: boolean;
@@ -73,6 +80,7 @@ export class UniverseManager {
   private readonly idleMs: number;
   private readonly recheckMs: number;
   private readonly maxSignalAgeMs: number;
+  private readonly flattenPolicy: RemovalFlatten;
   private readonly entries = new Map<string, Entry>();
   private readonly byInstrument = new Map<string, Entry>();
   private readonly listeners: ((e: UniverseEvent) => void)[] = [];
@@ -89,6 +97,7 @@ export class UniverseManager {
     this.idleMs = options.idleMs ?? Infinity;
     this.recheckMs = options.recheckMs ?? (Number.isFinite(this.idleMs) ? this.idleMs : 60_000);
     this.maxSignalAgeMs = options.maxSignalAgeMs ?? this.idleMs;
+    this.flattenPolicy = options.removal?.flatten ?? 'market';
     for (const symbol of options.symbols ?? []) this.entries.set(symbol, newEntry(symbol, 'static', -Infinity));
   }
 
@@ -176,7 +185,7 @@ export class UniverseManager {
   }
 
   /** Removes a member (see the file comment); returns its state afterwards (retiring or retired) */
-  remove(symbol: string, mode: 'graceful' | 'immediate' = 'graceful'): UniverseEntryView {
+  remove(symbol: string, mode: 'graceful' | 'immediate' = 'graceful', options: { flatten?: RemovalFlatten } = {}): UniverseEntryView {
     const e = this.entries.get(symbol);
     if (e === undefined || !MEMBER_STATES.has(e.state)) {
       throw new UniverseError('UNIVERSE_NOT_MEMBER', symbol, e === undefined ? 'not in the universe' : `not in the universe (${e.state}${e.reason ? `: ${e.reason}` : ''})`);
@@ -187,7 +196,17 @@ export class UniverseManager {
       e.removed = true;
       e.pinned = false;
       if (mode === 'graceful' && (position !== 0 || this.ports.workingOrders(e.instrument!) > 0)) {
-        this.transition(e, 'retiring', 'removed: leaves once flat with no working orders');
+        const flatten = (options.flatten ?? this.flattenPolicy) === 'market' && this.ports.flatten !== undefined;
+        this.transition(e, 'retiring', flatten ? 'removed: closing the position at market, leaves once flat' : 'removed: leaves once flat with no working orders');
+        if (flatten) {
+          e.entriesStopped = true;
+          this.ports.flatten!(e.instrument!, 'removed from the universe');
+          // cancels and a close that filled at once (an immediate venue) end the removal now
+          if (this.ports.position(e.instrument!) === 0 && this.ports.workingOrders(e.instrument!) === 0) {
+            this.retire(e, 'removed');
+            return view(e);
+          }
+        }
         this.ports.setTimer(IDLE + symbol, this.ports.now() + this.recheckMs);
       } else this.retire(e, 'removed');
       return view(e);
@@ -207,7 +226,11 @@ export class UniverseManager {
     const now = this.ports.now();
     if (e.state === 'retiring') {
       if (this.ports.position(e.instrument!) === 0 && this.ports.workingOrders(e.instrument!) === 0) this.retire(e, 'removed');
-      else this.ports.setTimer(name, now + this.recheckMs);
+      else {
+        // a closing order that was rejected or cancelled is sent again
+        if (e.entriesStopped) this.ports.flatten?.(e.instrument!, 'removed from the universe (still not flat)');
+        this.ports.setTimer(name, now + this.recheckMs);
+      }
       return true;
     }
     if (e.pinned || !MEMBER_STATES.has(e.state)) return true;
@@ -323,6 +346,10 @@ export class UniverseManager {
       return;
     }
     e.subscribed = true;
+    if (e.entriesStopped) {
+      e.entriesStopped = false;
+      this.ports.resumeEntries?.(instrument);
+    }
     this.transition(e, 'active');
     this.resolveWaiters(e);
     this.armIdle(e);
@@ -416,7 +443,7 @@ export class UniverseManager {
 
 function newEntry(symbol: string, origin: Entry['origin'], since: number): Entry {
   const pinned = origin !== 'signal';
-  return { symbol, instrument: undefined, state: 'pending', origin, pinned, removed: false, lastSignalAt: -Infinity, lastValue: NaN, pending: undefined, since, reason: undefined, activations: 0, delivered: 0, generation: 0, holdsLine: false, subscribed: false, waiters: [] };
+  return { symbol, instrument: undefined, state: 'pending', origin, pinned, removed: false, lastSignalAt: -Infinity, lastValue: NaN, pending: undefined, since, reason: undefined, activations: 0, delivered: 0, entriesStopped: false, generation: 0, holdsLine: false, subscribed: false, waiters: [] };
 }
 
 function view(e: Entry): UniverseEntryView {
@@ -442,6 +469,8 @@ export function checkUniverseOptions(o: UniverseOptions): void {
     if (bad !== undefined) problems.push(`universe.symbols[${i}]: ${bad}`);
     else if (symbols.indexOf(s) !== i) problems.push(`universe.symbols[${i}]: '${s}' is listed twice`);
   });
+  const flatten = o.removal?.flatten;
+  if (flatten !== undefined && !(REMOVAL_FLATTEN as readonly string[]).includes(flatten)) problems.push(`universe.removal.flatten: expected one of ${REMOVAL_FLATTEN.join(', ')}, got ${JSON.stringify(flatten)}`);
   for (const k of ['idleMs', 'recheckMs', 'maxSignalAgeMs'] as const) {
     const v = o[k];
     if (v !== undefined && !(v > 0)) problems.push(`universe.${k}: expected a positive number of milliseconds (Infinity: never), got ${v}`);

@@ -22,6 +22,14 @@ export type UniverseMode = (typeof UNIVERSE_MODES)[number];
 export const UNIVERSE_STATES = ['pending', 'resolving', 'waiting-for-line', 'warming', 'active', 'retiring', 'retired', 'invalid'] as const;
 export type UniverseState = (typeof UNIVERSE_STATES)[number];
 
+/**
+ * What a graceful removal does with an open position: `market` stops new entries of the symbol,
+ * cancels its working orders and closes the position with one market order, then leaves once flat;
+ * `none` only waits until the position is closed by other means.
+ */
+export const REMOVAL_FLATTEN = ['market', 'none'] as const;
+export type RemovalFlatten = (typeof REMOVAL_FLATTEN)[number];
+
 export interface UniverseOptions {
   mode: UniverseMode;
   /** static/mixed: the configured symbols: activated at start, never retired for idleness */
@@ -35,6 +43,8 @@ export interface UniverseOptions {
   recheckMs?: number;
   /** A signal that waited for its symbol's activation longer than this is dropped, not traded; default idleMs */
   maxSignalAgeMs?: number;
+  /** Graceful removal's policy for an open position; default { flatten: 'market' } */
+  removal?: { flatten?: RemovalFlatten };
 }
 
 export type ResolveOutcome =
@@ -68,6 +78,14 @@ export interface UniversePorts {
   workingOrders(instrument: string): number;
   /** Hands a signal of an active instrument to the strategy */
   deliver(signal: RoutedSignal): void;
+  /**
+   * Graceful removal with flatten 'market': stop new entries of the instrument, cancel its working
+   * orders and close its position with one market order (idempotent: called again at each recheck
+   * while not flat). Without it, 'market' behaves as 'none'.
+   */
+  flatten?(instrument: string, reason: string): void;
+  /** The instrument is active again (added back after a flattening removal): entries may open */
+  resumeEntries?(instrument: string): void;
   now(): number;
   setTimer(name: string, at: number): void;
   cancelTimer(name: string): void;

@@ -7,7 +7,7 @@ import { ConfigError } from '../../lib/core/errors.js';
 import { validateStrategyParams } from '../../lib/engine/strategy-params.js';
 import type { StrategyDefinition } from '../../lib/engine/strategy.js';
 import { STRATEGIES, strategyNames } from '../../strategies/index.js';
-import { UNIVERSE_MODES } from '../../lib/universe/universe-types.js';
+import { REMOVAL_FLATTEN, UNIVERSE_MODES } from '../../lib/universe/universe-types.js';
 import { expected, integer, oneOf, pattern, positive, section, symbol, text } from './config-schema-util.js';
 import type { Validation } from './config-validation.js';
 
@@ -36,11 +36,15 @@ const SEC_TYPES = ['STK', 'FUT', 'CASH'] as const;
  * configured symbols), mixed (both); dynamic and mixed need a `signals` section.
  * `retireAfterMinutes`: a signal-driven trader with no signal for this long, flat and without
  * working orders, is retired and its market-data lines freed (default: never).
+ * `removal.flatten`: what a graceful `symbol remove` does with an open position: `market` (default)
+ * stops the symbol's entries, cancels its orders and closes it at market, then retires it once flat;
+ * `none` waits until it is flat by other means.
  */
 export const universeSchema = section({
   mode: oneOf(UNIVERSE_MODES).default('static'),
   symbols: z.array(symbol(), { error: expected('a list of ticker symbols') }).default([]),
   retireAfterMinutes: positive('a positive number of minutes').optional(),
+  removal: section({ flatten: oneOf(REMOVAL_FLATTEN).default('market') }, "a mapping { flatten: market | none }").default({ flatten: 'market' }),
   secType: oneOf(SEC_TYPES).default('STK'),
   exchange: text('an exchange (SMART, NYSE, CME…)').default('SMART'),
   currency: pattern('a currency code like USD', /^[A-Z]{3}$/).default('USD'),

@@ -93,7 +93,7 @@ describe('shipped examples', () => {
     expect(c.health).toEqual({ host: '127.0.0.1', eventLoopLagMs: 200 });
     expect(c.journal).toEqual({ path: 'data/journal.duckdb' });
     expect(c.logging).toEqual({ level: 'info', maxLinesPerSecond: 200 });
-    expect(c.universe).toEqual({ mode: 'static', symbols: ['SPY', 'QQQ'], secType: 'STK', exchange: 'SMART', currency: 'USD' });
+    expect(c.universe).toEqual({ mode: 'static', symbols: ['SPY', 'QQQ'], removal: { flatten: 'market' }, secType: 'STK', exchange: 'SMART', currency: 'USD' });
     expect(c.control).toEqual({ enabled: false, host: '127.0.0.1', port: 0 });
     expect(c.signals).toBeUndefined();
     expect(c.risk.allowShort).toBe(false);
@@ -326,7 +326,9 @@ describe('universe', () => {
 
   it('has secType, exchange and currency defaults that can be changed', () => {
     const c = load(change((c) => Object.assign(c.universe, { secType: 'FUT', exchange: 'CME' })));
-    expect(c.universe).toEqual({ mode: 'static', symbols: ['SPY', 'QQQ'], secType: 'FUT', exchange: 'CME', currency: 'USD' });
+    expect(c.universe).toEqual({ mode: 'static', symbols: ['SPY', 'QQQ'], removal: { flatten: 'market' }, secType: 'FUT', exchange: 'CME', currency: 'USD' });
+    expect(load(change((c) => Object.assign(c.universe, { removal: { flatten: 'none' } }))).universe.removal).toEqual({ flatten: 'none' });
+    expect(problems(change((c) => Object.assign(c.universe, { removal: { flatten: 'limit' } })))).toEqual(["universe.removal.flatten: expected one of market, none, got 'limit'"]);
     expect(problems(change((c) => (c.universe.currency = 'usd')))).toEqual(["universe.currency: expected a currency code like USD, got 'usd'"]);
     expect(problems(change((c) => (c.universe.secType = 'OPT')))).toEqual(["universe.secType: expected one of STK, FUT, CASH, got 'OPT'"]);
   });

@@ -8,9 +8,11 @@
  *   origin, streams, position, workingOrders, lastSignalAt, lastValue, activations, delivered }] }`
  * - `POST /symbols` `{ symbol, wait? }` → 200 `{ symbol: entry }` once active or waiting for a line
  *   (`wait: false`: once accepted); refused: 409 duplicate, 422 unknown/invalid symbol.
- * - `DELETE /symbols/SYM[?immediate=1]` → 200 `{ symbol: entry }` (graceful: `retiring` until flat
- *   with no working orders; immediate: cancelled and unsubscribed at once, refused with a position);
- *   refused: 404 not a member, 409 position open.
+ * - `DELETE /symbols/SYM[?immediate=1][?flatten=market|none]` → 200 `{ symbol: entry }` (graceful:
+ *   `retiring` until flat with no working orders; with flatten `market` (universe.removal.flatten by
+ *   default) its entries stop and its position is closed at market first; immediate: cancelled and
+ *   unsubscribed at once, refused with a position); refused: 400 bad flatten, 404 not a member, 409
+ *   position open.
  *
  * A refusal changes nothing (UniverseManager guarantees it) and says why: `{ error: { code, message } }`.
  */
@@ -18,12 +20,13 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from '../../lib/core/logger.js';
-import { UniverseError, type UniverseEntryView } from '../../lib/universe/universe-types.js';
+import { REMOVAL_FLATTEN, UniverseError, type RemovalFlatten, type UniverseEntryView } from '../../lib/universe/universe-types.js';
 import type { InstrumentStatus } from './market-data-types.js';
 
 export interface ControlTarget {
   add(symbol: string, wait: boolean): Promise<UniverseEntryView>;
-  remove(symbol: string, immediate: boolean): UniverseEntryView;
+  /** flatten: this removal's policy (undefined: the configured one) */
+  remove(symbol: string, immediate: boolean, flatten?: RemovalFlatten): UniverseEntryView;
   list(): ControlList;
 }
 
@@ -104,8 +107,12 @@ export class ControlApi {
       if (m && req.method === 'DELETE') {
         const symbol = decodeURIComponent(m[1]!);
         const immediate = ['1', 'true'].includes(url.searchParams.get('immediate') ?? '');
-        const entry = this.o.target.remove(symbol, immediate);
-        this.o.logger.info('control: symbol removed', { symbol, immediate, state: entry.state });
+        const flatten = url.searchParams.get('flatten') ?? undefined;
+        if (flatten !== undefined && !(REMOVAL_FLATTEN as readonly string[]).includes(flatten)) {
+          return send(res, 400, { error: { code: 'BAD_REQUEST', message: `flatten: expected one of ${REMOVAL_FLATTEN.join(', ')}, got '${flatten}'` } });
+        }
+        const entry = this.o.target.remove(symbol, immediate, flatten as RemovalFlatten | undefined);
+        this.o.logger.info('control: symbol removed', { symbol, immediate, ...(flatten !== undefined ? { flatten } : {}), state: entry.state });
         return send(res, 200, { symbol: entry });
       }
       return send(res, 404, { error: { code: 'NOT_FOUND', message: `no ${req.method} ${path}; see GET /symbols, POST /symbols, DELETE /symbols/SYM` } });

@@ -33,8 +33,13 @@ export class ControlClient {
     return this.call('POST', '/symbols', { symbol, wait });
   }
 
-  remove(symbol: string, immediate = false): Promise<ControlAnswer> {
-    return this.call('DELETE', `/symbols/${encodeURIComponent(symbol)}${immediate ? '?immediate=1' : ''}`);
+  /** flatten: overrides the runner's universe.removal.flatten for this removal */
+  remove(symbol: string, immediate = false, flatten?: 'market' | 'none'): Promise<ControlAnswer> {
+    const q = new URLSearchParams();
+    if (immediate) q.set('immediate', '1');
+    if (flatten !== undefined) q.set('flatten', flatten);
+    const query = q.toString();
+    return this.call('DELETE', `/symbols/${encodeURIComponent(symbol)}${query ? `?${query}` : ''}`);
   }
 
   private async call(method: string, path: string, body?: unknown): Promise<ControlAnswer> {

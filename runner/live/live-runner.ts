@@ -50,7 +50,7 @@ import { estimateReplayClock } from './replay-clock-sync.js';
 import { adoptBrokerPositions, completeResume, ExpectedPositions, positionsBefore, prepareResume, type PreparedResume, type ResumeSummary } from './resume-run.js';
 import { chooseRun, clientOrderIdPrefix, keepUnfinished, supervisorRestore } from './run-resume.js';
 import { ControlApi } from './control-api.js';
-import { UniverseRunner, type UniverseSummary } from './universe-runner.js';
+import { removalHooks, UniverseRunner, type UniverseSummary } from './universe-runner.js';
 import type { IbSessionOptions } from '../../lib/ib/ib-session.js';
 import { riskLimitsFromConfig, SUPERVISOR_ID, SUPERVISOR_VERSION, supervisorOptionsFromConfig, TradingSupervisor } from './supervisor.js';
 
@@ -351,7 +351,7 @@ export async function runRunner(config: RunnerConfig, options: RunnerOptions): P
     });
     // the universe's internal strategy goes first: configured symbols are requested before anyone trades
     const universe = signalDriven
-      ? await UniverseRunner.create({ config, kernel, marketData, strategyId: definition.name, clock, scheduler: driver?.scheduler ?? (speed === 1 ? { setTimeout, clearTimeout: (h) => clearTimeout(h as ReturnType<typeof setTimeout>) } : scaledScheduler(speed)), replayStore, logger: log, note: (payload) => journal.append('note', { ts: now(), payload }) })
+      ? await UniverseRunner.create({ config, kernel, marketData, strategyId: definition.name, clock, scheduler: driver?.scheduler ?? (speed === 1 ? { setTimeout, clearTimeout: (h) => clearTimeout(h as ReturnType<typeof setTimeout>) } : scaledScheduler(speed)), replayStore, logger: log, note: (payload) => journal.append('note', { ts: now(), payload }), removal: removalHooks(supervisor) })
       : undefined;
     if (universe !== undefined) {
       cleanups.push(() => universe.stop());
@@ -386,7 +386,7 @@ export async function runRunner(config: RunnerConfig, options: RunnerOptions): P
     await health.start();
     cleanups.push(() => health.stop());
     if (config.control.enabled && universe !== undefined) {
-      const control = new ControlApi({ host: config.control.host, port: config.control.port, token: config.control.token!, target: { add: (sym, wait) => universe.add(sym, wait), remove: (sym, immediate) => universe.remove(sym, immediate), list: () => universe.list() }, logger: log });
+      const control = new ControlApi({ host: config.control.host, port: config.control.port, token: config.control.token!, target: { add: (sym, wait) => universe.add(sym, wait), remove: (sym, immediate, flatten) => universe.remove(sym, immediate, flatten), list: () => universe.list() }, logger: log });
       options.onControl?.(await control.start());
       cleanups.push(() => control.stop());
     }

@@ -21,6 +21,8 @@ export const SOURCES = {
   drawdown: 'drawdown',
   clip: 'clip',
   operator: 'operator',
+  /** A symbol removed from the universe with flatten 'market' (no entries, closed at market) */
+  removal: 'removal',
 } as const;
 
 /** Halt sources that only an operator lifts: a resumed run re-applies them (see `restore`) */

@@ -161,6 +161,12 @@ export class TradingSupervisor implements HaltControl {
     return i === undefined ? undefined : this.guard.phaseAt(i);
   }
 
+  /** Closes one instrument's position now (its working orders cancelled first); no halt */
+  closeInstrument(instrument: string, source: string, reason: string): void {
+    const i = this.kernel.instruments.indexOf(instrument);
+    if (i !== undefined) this.closer.ensureFlat(i, source, reason);
+  }
+
   /** Closes every position now (working orders cancelled first); no halt */
   closeAll(source: string = SOURCES.operator, reason = 'close all positions'): void {
     this.closer.closeAll(source, reason);

@@ -34,12 +34,13 @@ import type { Signal } from '../../lib/signals/signal.js';
 import { SignalPoller } from '../../lib/signals/signal-poller.js';
 import { PushSignalSource } from '../../lib/signals/signal-source.js';
 import { Store } from '../../lib/store/store.js';
-import { KernelUniverse } from '../../lib/universe/kernel-universe.js';
+import { KernelUniverse, type RemovalHooks } from '../../lib/universe/kernel-universe.js';
 import { LinePool } from '../../lib/universe/line-pool.js';
-import type { ResolveOutcome, UniverseEntryView, UniverseStatus } from '../../lib/universe/universe-types.js';
+import type { RemovalFlatten, ResolveOutcome, UniverseEntryView, UniverseStatus } from '../../lib/universe/universe-types.js';
 import type { RunnerConfig } from './config.js';
 import { SIGNALS_PASSWORD_ENV } from './config-schema-signals.js';
 import type { ControlList } from './control-api.js';
+import { SOURCES } from './supervisor-types.js';
 import { universeInstruments, type IbMarketData } from './ib-market-data.js';
 
 export interface UniverseRunnerOptions {
@@ -57,6 +58,8 @@ export interface UniverseRunnerOptions {
   /** Journal notes (state changes, poll errors) */
   note: (payload: Record<string, unknown>) => void;
   env?: Readonly<Record<string, string | undefined>>;
+  /** How a flattening removal halts entries and closes (the supervisor's halts and closer: it owns the RiskEngine's halts) */
+  removal?: RemovalHooks;
 }
 
 /** The universe part of the run summary */
@@ -118,6 +121,7 @@ export class UniverseRunner {
       lines: this.lines,
       resolve: (symbol) => this.resolve(symbol),
       streams: { start: (i) => marketData.startInstrument(i), stop: (i) => marketData.removeInstrument(i) },
+      removal: { flatten: config.universe.removal.flatten, ...(o.removal !== undefined ? { hooks: o.removal } : {}) },
     });
     const m = this.universe.manager;
     m.on((e) => {
@@ -220,8 +224,8 @@ export class UniverseRunner {
     return early ?? this.universe.manager.entry(symbol) ?? { symbol, instrument: undefined, state: 'pending', origin: 'added', pinned: true, lastSignalAt: -Infinity, lastValue: NaN, reason: undefined, activations: 0, delivered: 0 };
   }
 
-  remove(symbol: string, immediate: boolean): UniverseEntryView {
-    return this.universe.manager.remove(symbol, immediate ? 'immediate' : 'graceful');
+  remove(symbol: string, immediate: boolean, flatten?: RemovalFlatten): UniverseEntryView {
+    return this.universe.manager.remove(symbol, immediate ? 'immediate' : 'graceful', flatten !== undefined ? { flatten } : {});
   }
 
   status(): UniverseStatus {
@@ -302,4 +306,21 @@ export class UniverseRunner {
 
 function round(x: number): number {
   return Number.isFinite(x) ? Math.round(x * 100) / 100 : x;
+}
+
+/**
+ * A flattening removal in the runner goes through the supervisor: it owns the RiskEngine's halts
+ * (an instrument halt with source `removal`, lifted when the symbol is active again) and its closer
+ * cancels the instrument's orders and sends one closing market order down the IB order path.
+ */
+export function removalHooks(supervisor: {
+  haltInstrument(instrument: string, source: string, detail?: string): void;
+  resumeInstrument(instrument: string, source: string): void;
+  closeInstrument(instrument: string, source: string, reason: string): void;
+}): RemovalHooks {
+  return {
+    stopEntries: (instrument, reason) => supervisor.haltInstrument(instrument, SOURCES.removal, reason),
+    resumeEntries: (instrument) => supervisor.resumeInstrument(instrument, SOURCES.removal),
+    close: (instrument, reason) => supervisor.closeInstrument(instrument, SOURCES.removal, reason),
+  };
 }

@@ -1,5 +1,5 @@
 /**
- * `monger symbol add SYM [--no-wait]`, `monger symbol remove SYM [--immediate]`, `monger symbol list`:
+ * `monger symbol add SYM [--no-wait]`, `monger symbol remove SYM [--immediate] [--no-flatten]`, `monger symbol list`:
  * the running runner's universe through its control API (runner/live/control-api.ts). The address
  * and token come from `--port` / `--host` / `--token`, else from the runner's config
  * (`--config runner.yaml`: control.host, control.port, control.token), the token else from
@@ -69,10 +69,16 @@ export function registerSymbolCommands(program: Command): void {
         info(`${symbol}: ${e.state}${e.reason ? ` (${e.reason})` : ''}`);
       });
     });
-  withConnection(s.command('remove').description('Remove a symbol: graceful waits until flat with no working orders; --immediate cancels and unsubscribes at once').argument('<symbol>'))
+  withConnection(
+    s
+      .command('remove')
+      .description('Remove a symbol: graceful stops its entries, closes its position at market (universe.removal.flatten) and leaves once flat; --immediate cancels and unsubscribes at once')
+      .argument('<symbol>'),
+  )
     .option('--immediate', 'cancel its orders and unsubscribe now (refused while it holds a position)')
-    .action(async (symbol: string, flags: ControlFlags & { immediate?: boolean }) => {
-      const a = await client(flags).remove(symbol, flags.immediate === true);
+    .option('--no-flatten', 'graceful: do not close the position; wait until it is flat by other means')
+    .action(async (symbol: string, flags: ControlFlags & { immediate?: boolean; flatten: boolean }) => {
+      const a = await client(flags).remove(symbol, flags.immediate === true, flags.flatten === false ? 'none' : undefined);
       report(a, flags, (b) => {
         const e = b.symbol as { state: string; reason?: string };
         info(`${symbol}: ${e.state}${e.reason ? ` (${e.reason})` : ''}`);
