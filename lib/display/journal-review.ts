@@ -6,6 +6,7 @@
  */
 import { RoundTripBuilder } from '../backtest/round-trips.js';
 import type { FillRecord, TradeRecord } from '../backtest/result-types.js';
+import { numberOr, stringOr } from '../core/unknown-values.js';
 import type { JournalRecord, JournalSnapshot } from '../journal/journal.js';
 
 /** One order of the run, as its journal records tell it. */
@@ -37,8 +38,6 @@ export interface JournalReview {
 }
 
 type Payload = Record<string, unknown>;
-const num = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
-const str = (v: unknown): string | null => (typeof v === 'string' && v !== '' ? v : null);
 
 /**
  * Reviews the records of one run (`readJournal(store, runId)`). `multipliers` gives the contract
@@ -66,29 +65,29 @@ export function reviewJournal(records: readonly JournalRecord[], multipliers: Re
     if (r.kind === 'order_intent' && r.clientOrderId !== null) {
       const row = order(r.clientOrderId, r.instrument);
       row.intentTs = r.ts;
-      row.side = str(p['side']) ?? row.side;
-      row.type = str(p['type']) ?? row.type;
-      row.quantity = num(p['quantity']) ?? row.quantity;
+      row.side = stringOr(p['side'], row.side);
+      row.type = stringOr(p['type'], row.type);
+      row.quantity = numberOr(p['quantity'], row.quantity);
     } else if (r.kind === 'order_event' && r.clientOrderId !== null) {
       const row = order(r.clientOrderId, r.instrument);
       const o = (p['order'] ?? {}) as Payload;
       row.events += 1;
-      row.status = str(p['status']) ?? row.status;
-      row.side ??= str(o['side']);
-      row.type ??= str(o['type']);
-      row.quantity ??= num(o['quantity']);
-      row.filledQuantity = num(o['filledQuantity']) ?? row.filledQuantity;
-      row.avgFillPrice = num(o['avgFillPrice']) ?? row.avgFillPrice;
-      row.reason = str(p['reason']) ?? row.reason;
+      row.status = stringOr(p['status'], row.status);
+      row.side ??= stringOr(o['side'], null);
+      row.type ??= stringOr(o['type'], null);
+      row.quantity ??= numberOr(o['quantity'], null);
+      row.filledQuantity = numberOr(o['filledQuantity'], row.filledQuantity);
+      row.avgFillPrice = numberOr(o['avgFillPrice'], row.avgFillPrice);
+      row.reason = stringOr(p['reason'], row.reason);
     } else if (r.kind === 'fill') {
-      const instrument = str(p['instrument']) ?? r.instrument ?? '';
+      const instrument = stringOr(p['instrument'], r.instrument ?? '');
       const side = p['side'] === 'SELL' ? 'SELL' : 'BUY';
-      const quantity = num(p['quantity']) ?? 0;
-      const price = num(p['price']) ?? NaN;
-      const commission = num(p['commission']) ?? 0;
-      const ts = num(p['ts']) ?? r.ts ?? NaN;
+      const quantity = numberOr(p['quantity'], 0);
+      const price = numberOr(p['price'], NaN);
+      const commission = numberOr(p['commission'], 0);
+      const ts = numberOr(p['ts'], r.ts ?? NaN);
       fills.push({
-        orderId: num(p['orderId']) ?? 0,
+        orderId: numberOr(p['orderId'], 0),
         clientOrderId: r.clientOrderId ?? '',
         instrument,
         side,
@@ -100,7 +99,7 @@ export function reviewJournal(records: readonly JournalRecord[], multipliers: Re
       });
       if (quantity > 0 && Number.isFinite(price)) trips.onFill(instrument, multipliers[instrument] ?? 1, side === 'BUY' ? quantity : -quantity, price, commission, ts);
     } else if (r.kind === 'snapshot' && r.ts !== null) {
-      const e = num((p as JournalSnapshot).equity);
+      const e = numberOr((p as JournalSnapshot).equity, null);
       if (e !== null) {
         equityTs.push(r.ts);
         equity.push(e);

@@ -1,85 +1,40 @@
 import { ConfigError, InvariantError } from '../core/errors.js';
 import { silentLogger, type Logger } from '../core/logger.js';
-import { intervalMs, type BarKind, type Interval } from '../data/interval.js';
-import type { Bar } from '../model/market.js';
+import type { BarKind, Interval } from '../data/interval.js';
 import type { ExecutionReport, Fill, OrderEvent } from '../model/order-events.js';
-import { isWorking } from '../model/order-state.js';
 import type { BracketRequest, Order, OrderChanges, OrderRequest } from '../model/orders.js';
-import { Cache, slotKey, type SubscriptionSlot } from './cache.js';
+import { Cache, type SubscriptionSlot } from './cache.js';
 import type { Clock } from './clock.js';
 import { SimulatedClock } from './clock.js';
 import { SourceQueue, type EventSource } from './event-source.js';
-import { HistoryWindow } from './history-window.js';
+import type { HistoryWindow } from './history-window.js';
 import { InstrumentRegistry } from './instrument-registry.js';
-import { LiveFeed, LiveSubscription } from './live-feed.js';
+import type { AddStrategyOptions, KernelConfig, RunObserver } from './kernel-config.js';
+import { HeldWork } from './kernel-holds.js';
+import { restoreKernelState, type KernelRestore } from './kernel-restore.js';
+import { KernelSubscriptions } from './kernel-subscriptions.js';
+import { LiveFeed } from './live-feed.js';
 import { MessageBus } from './message-bus.js';
-import { OrderManager, type AdoptedOrder } from './order-manager.js';
+import { OrderManager } from './order-manager.js';
 import { isMarketDrivenVenue, type DataClient, type ExecutionClient, type MarketDrivenVenue } from './ports.js';
 import { Portfolio } from './portfolio.js';
-import { RiskEngine, type RiskLimits } from './risk-engine.js';
+import { RiskEngine } from './risk-engine.js';
 import type { RoutedSignal } from '../signals/signal.js';
 import type { BarSubscription, Environment, StrategyDefinition, UnsubscribeMode } from './strategy.js';
 import { validateStrategyParams } from './strategy-params.js';
 import { StrategyRuntime, type KernelServices } from './strategy-runtime.js';
 import { TimerQueue } from './timers.js';
-import { noTradingRules, TradingDesk, type TradingDeskOptions } from '../trading/trading-desk.js';
+import { noTradingRules, TradingDesk } from '../trading/trading-desk.js';
 import { tradingDayEnd, tradingDayOf } from './trading-day.js';
 
-export interface KernelConfig {
-  environment: Environment;
-  clock: Clock;
-  dataClient: DataClient;
-  executionClient: ExecutionClient;
-  startingCash: number;
-  risk?: RiskLimits;
-  /** Seed of every strategy's random stream (each strategy forks it by id) */
-  seed?: number;
-  logger?: Logger;
-  /**
-   * Live (push) market data: the one source through which every live subscription (a
-   * `LiveSubscription` returned by the data client, e.g. `PushDataClient`) is delivered. A kernel on
-   * a wall clock without one creates its own (real timers), so a wall-clock run always waits for
-   * data until `requestStop()` or `until`.
-   */
-  liveFeed?: LiveFeed;
-  /** Client order ids `${strategyId}-${prefix}-${id}`: unique across the processes of a live run (see OrderManagerOptions) */
-  clientOrderIdPrefix?: string;
-  /**
-   * Trading rules (lib/trading): `ctx.signal` trades through per-instrument Traders, and exits
-   * (take-profit, stop-loss, max hold) protect every open position. None: neither (backtests of
-   * strategies that place their own orders run exactly as without).
-   */
-  trading?: TradingDeskOptions;
-}
-
-/** What a resumed live run starts from (`Kernel.restore`) */
-export interface KernelRestore {
-  /** Position per instrument key: set as given (instruments are resolved through the data client) */
-  positions?: Readonly<Record<string, { quantity: number; avgPrice: number }>>;
-  cash?: number;
-  /** Orders of earlier processes the broker may still work: adopted, never sent again */
-  orders?: readonly AdoptedOrder[];
-}
-
-/** Passive observers of a run (results recorder, journal): called at equity samples and day ends */
-export interface RunObserver {
-  /** Equity after every event at `ts` was processed */
-  onEquity?(ts: number, equity: number): void;
-  /** A trading day ended; `day` is its label (00:00 UTC), state is as of the day's last event */
-  onDayEnd?(day: number): void;
-}
-
-export interface AddStrategyOptions {
-  id?: string;
-  params?: unknown;
-  subscriptions?: readonly BarSubscription[];
-  state?: Record<string, unknown>;
-}
+export type { AddStrategyOptions, KernelConfig, RunObserver } from './kernel-config.js';
+export type { KernelRestore } from './kernel-restore.js';
 
 /**
  * The one composition root: clock, bus, cache, portfolio, risk, order management, strategies,
  * wired to a data client and an execution client. Backtest, replay, paper and live differ only in
- * the clock and the two clients passed in.
+ * the clock and the two clients passed in. Bar subscriptions live in kernel-subscriptions.ts, held
+ * work in kernel-holds.ts, the restore of a resumed run in kernel-restore.ts.
  */
 export class Kernel implements KernelServices {
   readonly environment: Environment;
@@ -103,17 +58,14 @@ export class Kernel implements KernelServices {
   private readonly strategies: StrategyRuntime[] = [];
   private readonly strategyById = new Map<string, StrategyRuntime>();
   private readonly observers: RunObserver[] = [];
-  /** `settle`: an attachSubscription() caller waits for it (and takes its error) */
-  private readonly pendingSubscriptions: { runtime: StrategyRuntime; subscription: BarSubscription; settle?: (error: unknown, failed: boolean) => void }[] = [];
+  /** Bar subscriptions: attaching, draining, removing */
+  private readonly subscriptions: KernelSubscriptions;
   /** Async work the run waits for before its next event (pull-driven runs; see hold()) */
-  private readonly holds = new Set<Promise<void>>();
-  private holdWake: (() => void) | undefined;
-  private holdError: { error: unknown } | undefined;
+  private readonly held = new HeldWork();
   /** Push sources whose nextTime changed outside the run (see sourceChanged()) */
   private readonly changedSources: { source: EventSource; refresh: (() => void) | undefined }[] = [];
   /** addSource() before run(): loaded (refill) and merged when the run starts */
   private readonly addedSources: EventSource[] = [];
-  private readonly pendingRemovals: SubscriptionSlot[] = [];
   private readonly reports: ExecutionReport[] = [];
   private readonly events: OrderEvent[] = [];
   private readonly fills: Fill[] = [];
@@ -128,7 +80,6 @@ export class Kernel implements KernelServices {
   private lastEventTime = -Infinity;
   private day = NaN;
   private dayEnd = -Infinity;
-  private subscriptionSeq = 0;
   private publishBars = false;
   /** Events dispatched (bars) */
   eventCount = 0;
@@ -160,6 +111,18 @@ export class Kernel implements KernelServices {
     }, { clientOrderIdPrefix: config.clientOrderIdPrefix });
     // position limits judge the worst case of working orders too (risk-engine.ts)
     this.risk.setWorkingOrders((key) => this.orders.working(undefined, key));
+    this.subscriptions = new KernelSubscriptions({
+      clock: this.clock,
+      data: this.data,
+      instruments: this.instruments,
+      portfolio: this.portfolio,
+      cache: this.cache,
+      bus: this.bus,
+      orders: this.orders,
+      queue: this.queue,
+      feed: this.feed,
+      onBar: (slot) => this.onBar(slot),
+    });
     this.venue.attach((r) => {
       this.reports.push(r);
       // a report from outside the run's processing (a live venue's network callback while the
@@ -182,7 +145,7 @@ export class Kernel implements KernelServices {
     const runtime = new StrategyRuntime(id, definition, params, this, this.log, this.config.seed ?? 0, options.state);
     this.strategies.push(runtime);
     this.strategyById.set(id, runtime);
-    for (const s of options.subscriptions ?? []) this.pendingSubscriptions.push({ runtime, subscription: s });
+    for (const s of options.subscriptions ?? []) this.subscriptions.pending.push({ runtime, subscription: s });
     return runtime;
   }
 
@@ -197,30 +160,7 @@ export class Kernel implements KernelServices {
    */
   async restore(state: KernelRestore): Promise<{ orders: Order[]; unresolved: string[] }> {
     if (this.started) throw new InvariantError('kernel.restore() after run()');
-    const unresolved: string[] = [];
-    const indexOf = async (key: string): Promise<number | undefined> => {
-      const known = this.instruments.indexOf(key);
-      if (known !== undefined) return known;
-      try {
-        const index = this.instruments.add(await this.data.resolve(key));
-        this.portfolio.sync();
-        return index;
-      } catch (e) {
-        unresolved.push(`${key}: ${e instanceof Error ? e.message : String(e)}`);
-        return undefined;
-      }
-    };
-    for (const [key, p] of Object.entries(state.positions ?? {})) {
-      const index = await indexOf(key);
-      if (index !== undefined) this.portfolio.restorePosition(index, p.quantity, p.avgPrice);
-    }
-    if (state.cash !== undefined) this.portfolio.restoreCash(state.cash);
-    const orders: Order[] = [];
-    for (const a of state.orders ?? []) {
-      const index = await indexOf(a.request.instrument);
-      if (index !== undefined) orders.push(this.orders.adopt(a, index));
-    }
-    return { orders, unresolved };
+    return restoreKernelState({ instruments: this.instruments, portfolio: this.portfolio, orders: this.orders, data: this.data }, state);
   }
 
   /**
@@ -251,7 +191,7 @@ export class Kernel implements KernelServices {
       this.feed.setWakeDeadline(() => Math.min(this.timers.nextTime(), until));
       this.queue.push(this.feed);
     }
-    await this.flushSubscriptions();
+    await this.subscriptions.flush();
     for (const s of this.addedSources.splice(0)) {
       if (s.needsRefill) await s.refill();
       this.queue.push(s);
@@ -284,11 +224,12 @@ export class Kernel implements KernelServices {
   private step(until: number): Promise<void> | undefined {
     const queue = this.queue;
     const feed = this.feed;
+    const subscriptions = this.subscriptions;
     for (;;) {
-      if (this.pendingSubscriptions.length > 0) return this.flushSubscriptions();
-      // a hold may have failed while we awaited something else (a subscription): holds.size is 0 then
-      this.throwHoldError();
-      if (this.holds.size > 0) return this.awaitHolds();
+      if (subscriptions.pending.length > 0) return subscriptions.flush();
+      // a hold may have failed while we awaited something else (a subscription): held.size is 0 then
+      this.held.throwError();
+      if (this.held.size > 0) return this.held.wait(subscriptions);
       if (this.changedSources.length > 0) {
         for (const c of this.changedSources.splice(0)) {
           c.refresh?.();
@@ -306,8 +247,8 @@ export class Kernel implements KernelServices {
         // wait for a push, the next timer or the heartbeat
         const now = Math.min(this.clock.now(), until);
         if (now >= this.lastEventTime) this.advanceTo(now, true);
-        if (this.pendingRemovals.length > 0) this.applyRemovals();
-        if (this.pendingSubscriptions.length > 0 || feed.buffered > 0 || this.changedSources.length > 0) continue;
+        if (subscriptions.removals.length > 0) subscriptions.applyRemovals();
+        if (subscriptions.pending.length > 0 || feed.buffered > 0 || this.changedSources.length > 0) continue;
         if (this.stopRequested || now >= until) break;
         return src.refill().then(() => queue.update(src));
       }
@@ -319,7 +260,7 @@ export class Kernel implements KernelServices {
       this.eventCount++;
       this.unsampled = true;
       if (this.reports.length > 0 || this.events.length > 0) this.drain();
-      if (this.pendingRemovals.length > 0) this.applyRemovals();
+      if (subscriptions.removals.length > 0) subscriptions.applyRemovals();
       else queue.updateTop();
       // a pull source out of loaded data has nextTime Infinity: refilled now, before anything later,
       // or it would sink in the heap and its remaining events would come late or never
@@ -426,128 +367,7 @@ export class Kernel implements KernelServices {
     if (slot.draining.length > 0) {
       // fills from this bar settle first, so a position closed on it counts as flat
       this.drain();
-      this.checkDraining(slot);
-    }
-  }
-
-  private checkDraining(slot: SubscriptionSlot): void {
-    const instrument = slot.subscription.instrument;
-    if (!this.portfolio.isFlat(instrument)) return;
-    for (const runtime of [...slot.draining]) {
-      if (this.orders.working(runtime.id, instrument).length > 0) continue;
-      slot.draining = slot.draining.filter((r) => r !== runtime);
-      this.detach(slot, runtime);
-    }
-  }
-
-  // ---- subscriptions ----------------------------------------------------------------------
-
-  private async flushSubscriptions(): Promise<void> {
-    while (this.pendingSubscriptions.length > 0) {
-      const { runtime, subscription, settle } = this.pendingSubscriptions.shift()!;
-      if (settle === undefined) {
-        await this.attach(runtime, subscription);
-        continue;
-      }
-      try {
-        await this.attach(runtime, subscription);
-      } catch (e) {
-        settle(e, true);
-        continue;
-      }
-      settle(undefined, false);
-    }
-  }
-
-  /** Waits for held work, attaching the subscriptions it requests meanwhile; a failure ends the run */
-  private async awaitHolds(): Promise<void> {
-    while (this.holds.size > 0 || this.pendingSubscriptions.length > 0) {
-      if (this.pendingSubscriptions.length > 0) {
-        await this.flushSubscriptions();
-        continue;
-      }
-      await new Promise<void>((resolve) => (this.holdWake = resolve));
-      this.holdWake = undefined;
-    }
-    this.throwHoldError();
-  }
-
-  /** Ends the run with the first held work's failure, once */
-  private throwHoldError(): void {
-    const failed = this.holdError;
-    if (failed === undefined) return;
-    this.holdError = undefined;
-    throw failed.error;
-  }
-
-  private async attach(runtime: StrategyRuntime, s: BarSubscription): Promise<void> {
-    const kind = s.kind ?? 'trade';
-    const key = slotKey(s.instrument, s.interval, kind);
-    const existing = this.cache.slot(key);
-    const historySize = Math.max(1, s.history ?? 1);
-    if (existing !== undefined) {
-      if (!existing.listeners.includes(runtime)) existing.listeners.push(runtime);
-      if (existing.window.capacity < historySize) await this.loadHistory(existing, historySize);
-      return;
-    }
-    const spec = await this.data.resolve(s.instrument);
-    const instrumentIndex = this.instruments.add(spec);
-    this.portfolio.sync();
-    // finer intervals first at equal times, then subscription order
-    const priority = intervalMs(s.interval) * 1024 + (this.subscriptionSeq++ % 1024);
-    const subscription = { instrument: spec.key, instrumentIndex, interval: s.interval, kind, priority };
-    const bar: Bar = { instrument: spec.key, instrumentIndex, interval: s.interval, kind, ts: NaN, closeTime: NaN, open: NaN, high: NaN, low: NaN, close: NaN, volume: NaN };
-    const slot: SubscriptionSlot = { key, subscription, bar, window: new HistoryWindow(historySize), listeners: [runtime], source: undefined, draining: [] };
-    // live bars are taken from the time the history was cut, not from now: bars that closed while
-    // the history request was in flight would otherwise fall between the two and never arrive
-    const historyAt = await this.loadHistory(slot, historySize);
-    const now = this.clock.now();
-    const source = await this.data.subscribeBars(subscription, Math.min(historyAt, now), bar, () => this.onBar(slot));
-    // live subscriptions are delivered by the one live feed the kernel merges: no heap entry each
-    const live = source instanceof LiveSubscription;
-    if (live && source.feed !== this.feed) {
-      source.close();
-      throw new ConfigError('kernel', [`${key}: a live subscription of another LiveFeed; pass the data client's feed as liveFeed`]);
-    }
-    slot.source = source;
-    this.cache.addSlot(slot);
-    if (!live) this.queue.push(source);
-    this.bus.publish('engine.subscription', { action: 'subscribed', instrument: spec.key, interval: s.interval, kind, ts: now });
-  }
-
-  /** Loads the last `size` bars closed at or before now; returns that now (the history's cut) */
-  private async loadHistory(slot: SubscriptionSlot, size: number): Promise<number> {
-    const cut = this.clock.now();
-    const h = await this.data.history(slot.subscription, size, cut);
-    const window = new HistoryWindow(size);
-    for (let i = 0; i < h.length; i++) window.push(h.ts[i]!, h.open[i]!, h.high[i]!, h.low[i]!, h.close[i]!, h.volume[i]!);
-    slot.window = window;
-    if (h.length > 0) {
-      const i = h.length - 1;
-      Object.assign(slot.bar, { ts: h.ts[i]!, open: h.open[i]!, high: h.high[i]!, low: h.low[i]!, close: h.close[i]!, volume: h.volume[i]! });
-      if (slot.subscription.kind === 'trade' || slot.subscription.kind === 'mid') this.portfolio.mark(slot.subscription.instrumentIndex, h.close[i]!);
-    }
-    return cut;
-  }
-
-  private detach(slot: SubscriptionSlot, runtime: StrategyRuntime): void {
-    slot.listeners = slot.listeners.filter((r) => r !== runtime);
-    if (slot.listeners.length === 0 && slot.draining.length === 0) this.pendingRemovals.push(slot);
-  }
-
-  private applyRemovals(): void {
-    // the dispatched source (the top) has moved on: restore the heap first, or a removal below could
-    // lift another source over it and leave it out of order
-    this.queue.updateTop();
-    while (this.pendingRemovals.length > 0) {
-      const slot = this.pendingRemovals.shift()!;
-      if (slot.source !== undefined) {
-        this.queue.remove(slot.source);
-        slot.source.close();
-      }
-      this.cache.removeSlot(slot.key);
-      const s = slot.subscription;
-      this.bus.publish('engine.subscription', { action: 'unsubscribed', instrument: s.instrument, interval: s.interval, kind: s.kind, ts: this.clock.now() });
+      this.subscriptions.checkDraining(slot);
     }
   }
 
@@ -601,8 +421,8 @@ export class Kernel implements KernelServices {
   }
 
   subscribe(runtime: StrategyRuntime, subscription: BarSubscription): void {
-    this.pendingSubscriptions.push({ runtime, subscription });
-    this.holdWake?.();
+    this.subscriptions.pending.push({ runtime, subscription });
+    this.held.notify();
     this.wakeLive();
   }
 
@@ -613,8 +433,8 @@ export class Kernel implements KernelServices {
    */
   attachSubscription(runtime: StrategyRuntime, subscription: BarSubscription): Promise<void> {
     return new Promise<void>((resolve, reject) => {
-      this.pendingSubscriptions.push({ runtime, subscription, settle: (error, failed) => (failed ? reject(error) : resolve()) });
-      this.holdWake?.();
+      this.subscriptions.pending.push({ runtime, subscription, settle: (error, failed) => (failed ? reject(error) : resolve()) });
+      this.held.notify();
       this.wakeLive();
     });
   }
@@ -631,16 +451,7 @@ export class Kernel implements KernelServices {
       work.catch((e: unknown) => this.log.error('held work failed', { error: e instanceof Error ? e.message : String(e) }));
       return;
     }
-    const settled = (error: { error: unknown } | undefined) => {
-      this.holds.delete(p);
-      if (error !== undefined) this.holdError ??= error;
-      this.holdWake?.();
-    };
-    const p: Promise<void> = work.then(
-      () => settled(undefined),
-      (error: unknown) => settled({ error }),
-    );
-    this.holds.add(p);
+    this.held.add(work);
   }
 
   /** Merges another time-ordered source with the bars (a signal stream), before run(); it dispatches its own events */
@@ -673,16 +484,7 @@ export class Kernel implements KernelServices {
   }
 
   unsubscribe(runtime: StrategyRuntime, instrument: string, mode: UnsubscribeMode): void {
-    for (const slot of this.cache.slotsOf(instrument)) {
-      if (!slot.listeners.includes(runtime)) continue;
-      if (mode === 'graceful') {
-        slot.draining.push(runtime);
-        this.checkDraining(slot);
-        continue;
-      }
-      for (const o of this.orders.working(runtime.id, instrument)) if (isWorking(o.status) && o.status !== 'PENDING_CANCEL') this.orders.cancel(o.id, this.clock.now());
-      this.detach(slot, runtime);
-    }
+    this.subscriptions.unsubscribe(runtime, instrument, mode);
     if (!this.draining) this.drain();
     this.wakeLive();
   }

@@ -17,139 +17,18 @@
  *
  * Clock, timers and randomness are injected so tests are deterministic.
  */
-import { EventName, IBApi, type IBApiCreationOptions } from '@stoqey/ib';
-import { ConfigError, WorkbenchError } from '../core/errors.js';
+import { EventName, type IBApi, type IBApiCreationOptions } from '@stoqey/ib';
 import { silentLogger, type Logger } from '../core/logger.js';
 import { SeededRandom } from '../core/seeded-random.js';
-import { Backoff, type BackoffOptions } from './backoff.js';
+import { Backoff } from './backoff.js';
+import { IbSessionError, resolveSessionOptions, type IbSessionEvents, type IbSessionOptions, type ResubscribeNotice, type SessionScheduler } from './ib-session-options.js';
 import { MessageBudget } from './message-budget.js';
-import { eventForCode, SessionStateMachine, type SessionEvent, type SessionIssues, type SessionState, type SessionTransition } from './session-state.js';
+import { eventForCode, SessionStateMachine, type SessionEvent, type SessionIssues, type SessionState } from './session-state.js';
+import { TypedEmitter } from './typed-emitter.js';
 
-/** Time and timers as the session sees them (real by default, fake in tests). */
-export interface SessionScheduler {
-  now(): number;
-  setTimeout(fn: () => void, ms: number): unknown;
-  clearTimeout(handle: unknown): void;
-}
-
-export const realScheduler: SessionScheduler = {
-  now: () => Date.now(),
-  setTimeout: (fn, ms) => setTimeout(fn, ms),
-  clearTimeout: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
-};
-
-export type IbSessionErrorCode = 'IB_NOT_CONNECTED' | 'IB_SESSION_HALTED' | 'IB_READY_TIMEOUT';
-
-/** A session-level refusal: not connected yet, halted, or not ready in time. */
-export class IbSessionError extends WorkbenchError {
-  readonly code: IbSessionErrorCode;
-  constructor(code: IbSessionErrorCode, message: string) {
-    super(message);
-    this.code = code;
-  }
-}
-
-export interface IbSessionOptions {
-  /** Default 127.0.0.1 */
-  host?: string;
-  port: number;
-  clientId: number;
-  /** Client ids tried in turn after 326 (default clientId + 1 .. clientId + 3) */
-  fallbackClientIds?: readonly number[];
-  backoff?: Partial<BackoffOptions>;
-  /** Jitter source (default: seeded with the client id) */
-  random?: SeededRandom;
-  /** Consecutive attempts that never became usable before halting (default unlimited) */
-  maxAttempts?: number;
-  /** Time from opening the socket to nextValidId (default 10 s) */
-  connectTimeoutMs?: number;
-  /** Silence on a usable connection before a reqCurrentTime probe (default 30 s) */
-  zombieTimeoutMs?: number;
-  /** Time the probe has to draw any message (default 10 s) */
-  probeTimeoutMs?: number;
-  /** Message budget rate (default 45/s, below IB's 50) */
-  messagesPerSecond?: number;
-  /** Message budget burst (default 3) */
-  messageBurst?: number;
-  /** Bound of the request queue (default unbounded) */
-  maxQueuedRequests?: number;
-  /**
-   * @stoqey/ib's own limiter (rate / 10 per 100 ms). Default 100: above the budget's peak per
-   * 100 ms, so it never bunches what the budget spaced out; it only backstops direct `api` calls,
-   * which bypass the budget.
-   */
-  clientMaxReqPerSec?: number;
-  /** Lowest order id handed out (default 1_000_000) */
-  minOrderId?: number;
-  scheduler?: SessionScheduler;
-  logger?: Logger;
-  /** Builds the IBApi of one attempt (default `new IBApi(options)`) */
-  createApi?: (options: IBApiCreationOptions) => IBApi;
-}
-
-/** A connection became usable: attach per-connection listeners to `api` here. */
-export interface IbConnection {
-  api: IBApi;
-  clientId: number;
-  nextValidId: number;
-  /** False for the first connection of the session */
-  reconnect: boolean;
-  at: number;
-}
-
-export interface ResubscribeNotice {
-  /** 'reconnect': a new connection after a drop; 'data-lost': 1101 on the same connection */
-  cause: 'reconnect' | 'data-lost';
-  at: number;
-  /** Callbacks called */
-  callbacks: number;
-}
-
-export interface RetryNotice {
-  /** 1-based retry number in this run */
-  retry: number;
-  delayMs: number;
-  clientId: number;
-  at: number;
-}
-
-export interface IbSessionEvents {
-  transition: SessionTransition;
-  connection: IbConnection;
-  resubscribe: ResubscribeNotice;
-  retry: RetryNotice;
-}
-
-/** A minimal typed event emitter; listener exceptions are reported, never propagated. */
-export class TypedEmitter<E extends object> {
-  private readonly listeners = new Map<keyof E, ((payload: never) => void)[]>();
-
-  constructor(private readonly onListenerError: (event: keyof E, error: unknown) => void) {}
-
-  /** Adds a listener; returns its remover. */
-  on<K extends keyof E>(event: K, listener: (payload: E[K]) => void): () => void {
-    const list = this.listeners.get(event) ?? [];
-    list.push(listener as (payload: never) => void);
-    this.listeners.set(event, list);
-    return () => this.off(event, listener);
-  }
-
-  off<K extends keyof E>(event: K, listener: (payload: E[K]) => void): void {
-    const list = this.listeners.get(event);
-    const i = list?.indexOf(listener as (payload: never) => void) ?? -1;
-    if (list && i >= 0) list.splice(i, 1);
-  }
-
-  emit<K extends keyof E>(event: K, payload: E[K]): void {
-    for (const listener of [...(this.listeners.get(event) ?? [])]) {
-      try {
-        (listener as (payload: E[K]) => void)(payload);
-      } catch (e) {
-        this.onListenerError(event, e);
-      }
-    }
-  }
-}
+export { IbSessionError, realScheduler } from './ib-session-options.js';
+export type { IbConnection, IbSessionErrorCode, IbSessionEvents, IbSessionOptions, ResubscribeNotice, RetryNotice, SessionScheduler } from './ib-session-options.js';
+export { TypedEmitter } from './typed-emitter.js';
 
 interface QueuedRequest {
   label: string;
@@ -203,33 +82,19 @@ export class IbSession {
   private pumping = false;
 
   constructor(options: IbSessionOptions) {
-    const problems: string[] = [];
-    if (!(Number.isInteger(options.port) && options.port > 0 && options.port < 65536)) problems.push(`port must be 1..65535, got ${options.port}`);
-    if (!Number.isInteger(options.clientId)) problems.push(`clientId must be an integer, got ${options.clientId}`);
-    const fallbacks = options.fallbackClientIds ?? [1, 2, 3].map((k) => options.clientId + k);
-    if (!fallbacks.every((id) => Number.isInteger(id))) problems.push('fallbackClientIds must be integers');
-    const positive = (name: string, value: number | undefined) => {
-      if (value !== undefined && !(value > 0)) problems.push(`${name} must be positive, got ${value}`);
-    };
-    positive('maxAttempts', options.maxAttempts);
-    positive('connectTimeoutMs', options.connectTimeoutMs);
-    positive('zombieTimeoutMs', options.zombieTimeoutMs);
-    positive('probeTimeoutMs', options.probeTimeoutMs);
-    positive('clientMaxReqPerSec', options.clientMaxReqPerSec);
-    if (problems.length) throw new ConfigError('ib session', problems);
-
-    this.host = options.host ?? '127.0.0.1';
-    this.port = options.port;
-    this.clientIds = [options.clientId, ...fallbacks.filter((id) => id !== options.clientId)];
-    this.maxAttempts = options.maxAttempts ?? Infinity;
-    this.connectTimeoutMs = options.connectTimeoutMs ?? 10_000;
-    this.zombieTimeoutMs = options.zombieTimeoutMs ?? 30_000;
-    this.probeTimeoutMs = options.probeTimeoutMs ?? 10_000;
-    this.clientMaxReqPerSec = options.clientMaxReqPerSec ?? 100;
-    this.minOrderId = options.minOrderId ?? 1_000_000;
-    this.scheduler = options.scheduler ?? realScheduler;
+    const o = resolveSessionOptions(options);
+    this.host = o.host;
+    this.port = o.port;
+    this.clientIds = o.clientIds;
+    this.maxAttempts = o.maxAttempts;
+    this.connectTimeoutMs = o.connectTimeoutMs;
+    this.zombieTimeoutMs = o.zombieTimeoutMs;
+    this.probeTimeoutMs = o.probeTimeoutMs;
+    this.clientMaxReqPerSec = o.clientMaxReqPerSec;
+    this.minOrderId = o.minOrderId;
+    this.scheduler = o.scheduler;
     this.log = (options.logger ?? silentLogger).child({ component: 'ib-session', port: this.port });
-    this.createApi = options.createApi ?? ((o) => new IBApi(o));
+    this.createApi = o.createApi;
     const now = () => this.scheduler.now();
     this.machine = new SessionStateMachine(now);
     this.emitter = new TypedEmitter<IbSessionEvents>((event, e) =>

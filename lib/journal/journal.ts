@@ -1,15 +1,20 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { DuckDBPreparedStatement } from '@duckdb/node-api';
-import { WorkbenchError } from '../core/errors.js';
 import { silentLogger, type Logger } from '../core/logger.js';
-import type { Environment } from '../engine/strategy.js';
 import type { Store } from '../store/store.js';
 import { IntentLog, intentLogPath, JOURNAL_INSERT_SQL, readIntentLog } from './intent-log.js';
 import { IntentLogWriter } from './intent-log-writer.js';
 import { replayIntentLog, type IntentLogReplay } from './intent-log-replay.js';
+import { JournalCommitter } from './journal-commit.js';
+import { findRun, listRuns } from './journal-read.js';
+import { serializeRecord } from './journal-record.js';
+import { JournalError, type JournalFields, type JournalKind, type JournalOptions, type JournalRun, type JournalRunInfo, type JournalSnapshot, type JournalStats } from './journal-types.js';
 
 export type { IntentLogReplay } from './intent-log-replay.js';
+export { journalRecordColumns, readJournal, toRecord } from './journal-read.js';
+export { JOURNAL_KINDS, JournalError } from './journal-types.js';
+export type { JournalErrorCode, JournalFields, JournalKind, JournalOptions, JournalRecord, JournalRun, JournalRunInfo, JournalSnapshot, JournalStats } from './journal-types.js';
 
 /**
  * The run journal: an append-only record, in DuckDB, of everything a live run decides and learns
@@ -50,207 +55,21 @@ export type { IntentLogReplay } from './intent-log-replay.js';
  * the journal may write, or its commits would join (and roll back with) that transaction.
  */
 
-export const JOURNAL_KINDS = [
-  'decision',
-  'order_intent',
-  'order_submitted',
-  'order_event',
-  'fill',
-  'snapshot',
-  'reconcile',
-  'alert',
-  'halt',
-  'resume',
-  'note',
-] as const;
-export type JournalKind = (typeof JOURNAL_KINDS)[number];
-const KIND_SET: ReadonlySet<string> = new Set(JOURNAL_KINDS);
-
-export type JournalErrorCode = 'JOURNAL_INPUT' | 'JOURNAL_WRITE' | 'JOURNAL_CLOSED' | 'JOURNAL_EXISTS' | 'JOURNAL_NOT_FOUND';
-
-/**
- * JOURNAL_INPUT: a record the journal refuses (unknown kind, missing ids, payload not JSON);
- * JOURNAL_WRITE: a commit failed, the journal is failed and refuses every later append (halt);
- * JOURNAL_CLOSED: append after close; JOURNAL_EXISTS / JOURNAL_NOT_FOUND: open / resume of a run id.
- */
-export class JournalError extends WorkbenchError {
-  readonly code: JournalErrorCode;
-  constructor(code: JournalErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.code = code;
-  }
-}
-
-/** What a run is: written once to `journal_runs` by `Journal.open` */
-export interface JournalRunInfo {
-  /** Kept across restarts; default `<strategy>-<UTC start, compact>-<6 hex>` */
-  runId?: string;
-  mode: Environment;
-  strategy: string;
-  strategyVersion: string;
-  configHash: string;
-  /** Default: this machine's hostname and this process's pid */
-  host?: string;
-  pid?: number;
-}
-
-/** A `journal_runs` row */
-export interface JournalRun {
-  runId: string;
-  /** ms since epoch (wall clock) */
-  startedAt: number;
-  mode: string;
-  strategy: string;
-  strategyVersion: string;
-  configHash: string;
-  host: string;
-  pid: number;
-  /** Times the run was resumed by a new process */
-  restarts: number;
-  /** Set by a clean close only: null after a crash (or while running) */
-  endedAt: number | null;
-  endReason: string | null;
-}
-
-/** The columns of a record besides run, seq, kind and wall time. Every field is optional. */
-export interface JournalFields {
-  /** Engine time (ms); default the journal's `clock()`, or none */
-  ts?: number;
-  decisionId?: string;
-  clientOrderId?: string;
-  brokerOrderId?: string | number;
-  instrument?: string;
-  /**
-   * The record's body, serialized at append time (later mutation of the object does not change
-   * the record). JSON values only: NaN and ±Infinity become null. Default `{}`.
-   */
-  payload?: unknown;
-}
-
-/** A record as stored */
-export interface JournalRecord {
-  runId: string;
-  seq: number;
-  /** Engine time (ms) or null */
-  ts: number | null;
-  /** Wall clock at append (ms) */
-  wallTs: number;
-  kind: JournalKind;
-  decisionId: string | null;
-  clientOrderId: string | null;
-  brokerOrderId: string | null;
-  instrument: string | null;
-  payload: unknown;
-}
-
-/**
- * The body of a `snapshot` record as the journal observer writes it and `recover()` reads it.
- * Extra keys are kept.
- */
-export interface JournalSnapshot {
-  /** Strategy id -> its `ctx.state` entries */
-  strategies?: Record<string, Record<string, unknown>>;
-  /** Instrument -> signed quantity and average cost; flat instruments may be left out */
-  positions?: Record<string, { quantity: number; avgPrice: number }>;
-  cash?: number;
-  equity?: number;
-  /** Working orders at the snapshot (informational; recovery rebuilds orders from their records) */
-  openOrders?: { clientOrderId: string; instrument: string; side: string; quantity: number; filledQuantity: number; status: string }[];
-  [key: string]: unknown;
-}
-
-export interface JournalOptions {
-  /** A buffered record is committed at most this many ms after it was appended (or logged); default 25 */
-  flushMs?: number;
-  /**
-   * Durable appends go to the write-ahead intent log `<db>.<runId>.intents` (default true for a
-   * store in a file; in-memory stores have none); false: a durable append waits for its DuckDB commit
-   */
-  intentLog?: boolean;
-  /** While the log is this large (DuckDB fell behind), durable appends wait for DuckDB instead; default 64 MiB */
-  maxIntentLogBytes?: number;
-  /** Warnings (a torn intent log line at resume, a log that could not be emptied); default silent */
-  logger?: Logger;
-  /** Rows per INSERT (a larger backlog is written as several commits, in seq order); default 1000 */
-  maxBatch?: number;
-  /** Engine time for records appended without `ts` */
-  clock?: () => number;
-  /** Wall clock (ms); default Date.now */
-  wallClock?: () => number;
-  /** Called once when a commit fails; the journal then refuses every append (the runner must halt) */
-  onError?: (error: JournalError) => void;
-}
-
-export interface JournalStats {
-  /** Seq of the last record appended (committed or not) */
-  lastSeq: number;
-  /** Seq of the last record committed to DuckDB */
-  committedSeq: number;
-  /** Seq of the last durable record: committed to DuckDB or written to the intent log */
-  durableSeq: number;
-  /** Records appended by this Journal object (not counting earlier processes) */
-  appended: number;
-  /** INSERT statements committed */
-  commits: number;
-  /** Records waiting for a commit */
-  pending: number;
-  /** Total ms spent in commits */
-  commitMs: number;
-  /** Intent log writes (one write + fdatasync each), their bytes and the ms they took, on this thread */
-  logWrites: number;
-  logBytes: number;
-  logMs: number;
-}
-
-interface Waiter {
-  seq: number;
-  resolve: () => void;
-  reject: (e: unknown) => void;
-}
-
-interface PendingRow {
-  seq: number;
-  /** One element of the JSON array the INSERT unnests */
-  json: string;
-}
-
-const RUN_COLUMNS = `run_id, CAST(epoch_us(started_at) AS DOUBLE) / 1000 AS started_at, mode, strategy, strategy_version, config_hash, host, pid, restarts,
-  CAST(epoch_us(ended_at) AS DOUBLE) / 1000 AS ended_at, end_reason`;
-
-/** The select list `toRecord` reads; `payload` may be replaced by an expression (recovery skips payloads it never reads) */
-export function journalRecordColumns(payload = 'payload'): string {
-  return `run_id, seq, CAST(epoch_us(ts) AS DOUBLE) / 1000 AS ts, CAST(epoch_us(wall_ts) AS DOUBLE) / 1000 AS wall_ts, kind,
-  decision_id, client_order_id, broker_order_id, instrument, ${payload} AS payload`;
-}
-
 /** Journals of this process with an open intent log, by log path: `syncIntentLog` must not replay under them */
 const LIVE_LOGS = new Map<string, Journal>();
 
 export class Journal {
-  private lastSeq: number;
-  private committedSeq: number;
-  private pending: PendingRow[] = [];
-  private waiters: Waiter[] = [];
+  /** Seqs, the DuckDB commit queue and its failure */
+  private readonly committer: JournalCommitter;
   /** The intent log's writer (a journal on a DuckDB file) */
   private readonly intents: IntentLogWriter | undefined;
-  /** A commit loop is running */
-  private writing = false;
-  /** The loop commits until this seq (raised by durable appends, flush, the timer, a full batch) */
-  private commitTarget: number;
-  private microtaskQueued = false;
-  private timer: ReturnType<typeof setTimeout> | undefined;
-  private failure: JournalError | undefined;
   private closed = false;
-  private readonly flushMs: number;
-  private readonly maxBatch: number;
   private readonly clock: (() => number) | undefined;
   private readonly wallClock: () => number;
   private readonly onError: ((error: JournalError) => void) | undefined;
   private readonly maxLogBytes: number;
   private readonly log: Logger;
   private appendedCount = 0;
-  private commitCount = 0;
-  private commitMs = 0;
 
   private constructor(
     private readonly store: Store,
@@ -260,22 +79,22 @@ export class Journal {
     options: JournalOptions,
     logFile: IntentLog | undefined,
   ) {
-    this.lastSeq = lastSeq;
-    this.committedSeq = lastSeq;
-    this.commitTarget = lastSeq;
+    this.committer = new JournalCommitter(insert, info.runId, lastSeq, options.flushMs ?? 25, Math.max(1, Math.floor(options.maxBatch ?? 1000)), {
+      isClosed: () => this.closed,
+      onCommitError: (e, first, last) => this.fail(new JournalError('JOURNAL_WRITE', `journal '${this.info.runId}': commit of seq ${first}..${last} failed: ${(e as Error).message}`, { cause: e })),
+      afterCommit: () => this.intents?.committed(),
+    });
     this.maxLogBytes = options.maxIntentLogBytes ?? 64 * 1024 * 1024;
     this.log = (options.logger ?? silentLogger).child({ component: 'journal', runId: info.runId });
     if (logFile !== undefined) {
       this.intents = new IntentLogWriter(logFile, lastSeq, {
-        committedSeq: () => this.committedSeq,
+        committedSeq: () => this.committer.committedSeq,
         onWriteError: (e, first, last) => this.fail(new JournalError('JOURNAL_WRITE', `journal '${this.info.runId}': intent log write of seq ${first}..${last} failed: ${(e as Error).message}`, { cause: e })),
-        afterWrite: () => this.armTimer(),
-        fallback: (seq) => this.waitFor(seq),
+        afterWrite: () => this.committer.armTimer(),
+        fallback: (seq) => this.committer.waitFor(seq),
       });
       LIVE_LOGS.set(logFile.path, this);
     }
-    this.flushMs = options.flushMs ?? 25;
-    this.maxBatch = Math.max(1, Math.floor(options.maxBatch ?? 1000));
     this.clock = options.clock;
     this.wallClock = options.wallClock ?? Date.now;
     this.onError = options.onError;
@@ -360,15 +179,13 @@ export class Journal {
   }
 
   /** The `journal_runs` row of a run, or undefined */
-  static async find(store: Store, runId: string): Promise<JournalRun | undefined> {
-    const rows = await store.all<Record<string, unknown>>(`SELECT ${RUN_COLUMNS} FROM journal_runs WHERE run_id = $1`, [runId]);
-    return rows[0] === undefined ? undefined : toRun(rows[0]);
+  static find(store: Store, runId: string): Promise<JournalRun | undefined> {
+    return findRun(store, runId);
   }
 
   /** Runs, newest first */
-  static async list(store: Store, limit = 20): Promise<JournalRun[]> {
-    const rows = await store.all<Record<string, unknown>>(`SELECT ${RUN_COLUMNS} FROM journal_runs ORDER BY started_at DESC, run_id LIMIT $1`, [limit]);
-    return rows.map(toRun);
+  static list(store: Store, limit = 20): Promise<JournalRun[]> {
+    return listRuns(store, limit);
   }
 
   get runId(): string {
@@ -385,18 +202,18 @@ export class Journal {
 
   /** The write failure that stopped the journal, if any */
   get error(): JournalError | undefined {
-    return this.failure;
+    return this.committer.failure;
   }
 
   stats(): JournalStats {
     return {
-      lastSeq: this.lastSeq,
-      committedSeq: this.committedSeq,
-      durableSeq: Math.max(this.committedSeq, this.intents?.loggedSeq ?? 0),
+      lastSeq: this.committer.lastSeq,
+      committedSeq: this.committer.committedSeq,
+      durableSeq: Math.max(this.committer.committedSeq, this.intents?.loggedSeq ?? 0),
       appended: this.appendedCount,
-      commits: this.commitCount,
-      pending: this.pending.length,
-      commitMs: this.commitMs,
+      commits: this.committer.commits,
+      pending: this.committer.pendingCount,
+      commitMs: this.committer.commitMs,
       logWrites: this.intents?.writes ?? 0,
       logBytes: this.intents?.bytes ?? 0,
       logMs: this.intents?.ms ?? 0,
@@ -411,8 +228,8 @@ export class Journal {
    */
   append(kind: JournalKind, fields: JournalFields = {}): number {
     const seq = this.enqueue(kind, fields);
-    if (this.pending.length >= this.maxBatch) this.requestCommit();
-    else this.armTimer();
+    if (this.committer.pendingCount >= this.committer.maxBatch) this.committer.requestCommit();
+    else this.committer.armTimer();
     return seq;
   }
 
@@ -429,8 +246,8 @@ export class Journal {
       return Promise.reject(e);
     }
     const intents = this.intents;
-    if (this.failure !== undefined) return Promise.reject(this.failure);
-    if (intents === undefined || !intents.file.isOpen || intents.file.bytes >= this.maxLogBytes) return this.waitFor(seq).then(() => seq);
+    if (this.committer.failure !== undefined) return Promise.reject(this.committer.failure);
+    if (intents === undefined || !intents.file.isOpen || intents.file.bytes >= this.maxLogBytes) return this.committer.waitFor(seq).then(() => seq);
     return intents.wait(seq).then(() => seq);
   }
 
@@ -441,8 +258,8 @@ export class Journal {
 
   /** Resolves once every record appended so far is committed to DuckDB */
   flush(): Promise<void> {
-    if (this.failure !== undefined) return Promise.reject(this.failure);
-    return this.waitFor(this.lastSeq);
+    if (this.committer.failure !== undefined) return Promise.reject(this.committer.failure);
+    return this.committer.waitFor(this.committer.lastSeq);
   }
 
   /**
@@ -477,110 +294,13 @@ export class Journal {
 
   /** Validates and serializes a record, assigns its seq and queues it */
   private enqueue(kind: JournalKind, fields: JournalFields): number {
-    if (this.failure !== undefined) throw this.failure;
+    if (this.committer.failure !== undefined) throw this.committer.failure;
     if (this.closed) throw new JournalError('JOURNAL_CLOSED', `journal '${this.info.runId}' is closed`);
-    const json = this.serialize(kind, fields, this.lastSeq + 1);
-    const seq = ++this.lastSeq;
-    const row = { seq, json };
-    this.pending.push(row);
+    const json = serializeRecord(kind, fields, this.committer.lastSeq + 1, this.clock, this.wallClock);
+    const row = this.committer.push(json);
     this.intents?.track(row);
     this.appendedCount++;
-    return seq;
-  }
-
-  private serialize(kind: JournalKind, f: JournalFields, seq: number): string {
-    if (!KIND_SET.has(kind)) throw new JournalError('JOURNAL_INPUT', `unknown journal kind '${String(kind)}' (one of ${JOURNAL_KINDS.join(', ')})`);
-    const problem = recordProblem(kind, f);
-    if (problem !== undefined) throw new JournalError('JOURNAL_INPUT', `${kind} record: ${problem}`);
-    let payload: string | undefined;
-    try {
-      payload = JSON.stringify(f.payload ?? {});
-    } catch (e) {
-      throw new JournalError('JOURNAL_INPUT', `${kind} record: payload is not JSON: ${(e as Error).message}`, { cause: e });
-    }
-    if (payload === undefined) throw new JournalError('JOURNAL_INPUT', `${kind} record: payload is not JSON (${typeof f.payload})`);
-    const ts = f.ts ?? this.clock?.();
-    const t = ts !== undefined && Number.isFinite(ts) ? Math.round(ts * 1000) : null;
-    const w = Math.round(this.wallClock() * 1000);
-    const b = f.brokerOrderId === undefined ? null : String(f.brokerOrderId);
-    // built by hand: the payload is already JSON and goes in as a JSON value, not a string
-    return `{"s":${seq},"t":${t},"w":${w},"k":"${kind}","d":${str(f.decisionId)},"c":${str(f.clientOrderId)},"b":${str(b)},"i":${str(f.instrument)},"p":${payload}}`;
-  }
-
-  private waitFor(seq: number): Promise<void> {
-    if (this.failure !== undefined) return Promise.reject(this.failure);
-    if (seq <= this.committedSeq) return Promise.resolve();
-    return new Promise<void>((resolve, reject) => {
-      this.waiters.push({ seq, resolve, reject });
-      // same-tick appends join this commit: start it once the current microtasks have run
-      if (!this.microtaskQueued) {
-        this.microtaskQueued = true;
-        queueMicrotask(() => {
-          this.microtaskQueued = false;
-          this.requestCommit();
-        });
-      }
-    });
-  }
-
-  private requestCommit(): void {
-    this.commitTarget = this.lastSeq;
-    if (this.timer !== undefined) {
-      clearTimeout(this.timer);
-      this.timer = undefined;
-    }
-    if (!this.writing) void this.commitLoop();
-  }
-
-  private armTimer(): void {
-    if (this.timer !== undefined || this.closed || this.failure !== undefined) return;
-    this.timer = setTimeout(() => {
-      this.timer = undefined;
-      this.requestCommit();
-    }, this.flushMs);
-    this.timer.unref?.();
-  }
-
-  /**
-   * One loop at a time: commits pending rows, oldest first, up to `commitTarget`. Rows appended
-   * while a commit is in flight ride along with the next one (group commit).
-   */
-  private async commitLoop(): Promise<void> {
-    this.writing = true;
-    try {
-      while (this.committedSeq < this.commitTarget && this.pending.length > 0 && this.failure === undefined) {
-        const batch = this.pending.length <= this.maxBatch ? this.pending.splice(0) : this.pending.splice(0, this.maxBatch);
-        const first = batch[0]!.seq;
-        const last = batch[batch.length - 1]!.seq;
-        const started = performance.now();
-        try {
-          this.insert.bind([this.info.runId, `[${batch.map((r) => r.json).join(',')}]`]);
-          await this.insert.run();
-        } catch (e) {
-          this.fail(new JournalError('JOURNAL_WRITE', `journal '${this.info.runId}': commit of seq ${first}..${last} failed: ${(e as Error).message}`, { cause: e }));
-          return;
-        }
-        this.commitMs += performance.now() - started;
-        this.commitCount++;
-        this.committedSeq = last;
-        this.intents?.committed();
-        this.release();
-      }
-    } finally {
-      this.writing = false;
-    }
-    // what is left was appended buffered after the last request: it waits for its timer
-    if (this.pending.length > 0) this.armTimer();
-  }
-
-  private release(): void {
-    if (this.waiters.length === 0) return;
-    const still: Waiter[] = [];
-    for (const w of this.waiters) {
-      if (w.seq <= this.committedSeq) w.resolve();
-      else still.push(w);
-    }
-    this.waiters = still;
+    return row.seq;
   }
 
   private fail(error: JournalError): void {
@@ -590,19 +310,13 @@ export class Journal {
 
   /** Refuses every later append and rejects every waiter; the intent log stays on disk */
   private stop(error: JournalError): void {
-    this.failure = error;
-    this.pending = [];
-    if (this.timer !== undefined) clearTimeout(this.timer);
-    this.timer = undefined;
-    const waiters = this.waiters;
-    this.waiters = [];
-    for (const w of waiters) w.reject(error);
+    this.committer.stop(error);
     this.intents?.fail(error);
   }
 
   /** A resume of this run in this process takes over: this journal behaves as if its process died */
   private supersede(): void {
-    if (this.failure === undefined) this.stop(new JournalError('JOURNAL_CLOSED', `journal '${this.info.runId}' was taken over by a resume of the run`));
+    if (this.committer.failure === undefined) this.stop(new JournalError('JOURNAL_CLOSED', `journal '${this.info.runId}' was taken over by a resume of the run`));
     this.closed = true;
     this.releaseLog(false);
   }
@@ -640,62 +354,6 @@ export async function syncIntentLog(store: Store, runId: string, options: { logg
   }
 }
 
-/** Records of a run in seq order (all, or from `fromSeq`, or of some kinds) */
-export async function readJournal(store: Store, runId: string, options: { fromSeq?: number; kinds?: readonly JournalKind[] } = {}): Promise<JournalRecord[]> {
-  const kinds = options.kinds ?? [];
-  const rows = await store.all<Record<string, unknown>>(
-    `SELECT ${journalRecordColumns()} FROM journal WHERE run_id = $1 AND seq >= $2 ${kinds.length > 0 ? `AND kind IN (SELECT unnest(from_json($3, '["VARCHAR"]')))` : ''} ORDER BY seq`,
-    kinds.length > 0 ? [runId, options.fromSeq ?? 0, JSON.stringify(kinds)] : [runId, options.fromSeq ?? 0],
-  );
-  return rows.map(toRecord);
-}
-
-/** A stored row (`journalRecordColumns()`, payload as JSON text or null) as a JournalRecord */
-export function toRecord(row: Record<string, unknown>): JournalRecord {
-  const payload = row['payload'];
-  return {
-    runId: row['run_id'] as string,
-    seq: Number(row['seq']),
-    ts: (row['ts'] as number | null) ?? null,
-    wallTs: row['wall_ts'] as number,
-    kind: row['kind'] as JournalKind,
-    decisionId: (row['decision_id'] as string | null) ?? null,
-    clientOrderId: (row['client_order_id'] as string | null) ?? null,
-    brokerOrderId: (row['broker_order_id'] as string | null) ?? null,
-    instrument: (row['instrument'] as string | null) ?? null,
-    payload: typeof payload === 'string' ? JSON.parse(payload) : (payload ?? null),
-  };
-}
-
-/** What a record of `kind` lacks for recovery to use it, or undefined */
-function recordProblem(kind: JournalKind, f: JournalFields): string | undefined {
-  if (f.ts !== undefined && typeof f.ts !== 'number') return `ts must be a number (engine ms), was ${typeof f.ts}`;
-  const needsOrder = kind === 'order_intent' || kind === 'order_submitted' || kind === 'order_event';
-  if (needsOrder && !nonEmpty(f.clientOrderId)) return 'clientOrderId is required';
-  if (kind === 'order_submitted' && (f.brokerOrderId === undefined || String(f.brokerOrderId) === '')) return 'brokerOrderId is required';
-  const p = f.payload as Record<string, unknown> | null | undefined;
-  if (kind === 'order_event') {
-    if (typeof p !== 'object' || p === null || (typeof p['type'] !== 'string' && typeof p['status'] !== 'string')) return 'payload needs the event type or the order status';
-  }
-  if (kind === 'fill') {
-    if (typeof p !== 'object' || p === null) return 'payload must be the fill';
-    if (!nonEmpty(p['executionId'])) return 'payload.executionId is required (fills are deduplicated by it)';
-    if (p['side'] !== 'BUY' && p['side'] !== 'SELL') return `payload.side must be BUY or SELL, was ${JSON.stringify(p['side'])}`;
-    if (typeof p['quantity'] !== 'number' || !(p['quantity'] > 0)) return `payload.quantity must be a positive number, was ${JSON.stringify(p['quantity'])}`;
-    if (!nonEmpty(f.instrument) && !nonEmpty(p['instrument'])) return 'instrument is required';
-  }
-  if (kind === 'snapshot' && (typeof p !== 'object' || p === null || Array.isArray(p))) return 'payload must be an object';
-  return undefined;
-}
-
-function nonEmpty(v: unknown): v is string {
-  return typeof v === 'string' && v.length > 0;
-}
-
-function str(v: string | null | undefined): string {
-  return v === undefined || v === null ? 'null' : JSON.stringify(v);
-}
-
 function usesIntentLog(store: Store, options: JournalOptions): boolean {
   return options.intentLog !== false && store.path !== ':memory:';
 }
@@ -722,22 +380,6 @@ async function writeQuery(store: Store, fn: () => Promise<void>): Promise<void> 
   } catch (e) {
     throw new JournalError('JOURNAL_WRITE', `journal: ${(e as Error).message}`, { cause: e });
   }
-}
-
-function toRun(r: Record<string, unknown>): JournalRun {
-  return {
-    runId: r['run_id'] as string,
-    startedAt: r['started_at'] as number,
-    mode: r['mode'] as string,
-    strategy: r['strategy'] as string,
-    strategyVersion: r['strategy_version'] as string,
-    configHash: r['config_hash'] as string,
-    host: r['host'] as string,
-    pid: r['pid'] as number,
-    restarts: r['restarts'] as number,
-    endedAt: (r['ended_at'] as number | null) ?? null,
-    endReason: (r['end_reason'] as string | null) ?? null,
-  };
 }
 
 function defaultRunId(strategy: string, wall: number): string {

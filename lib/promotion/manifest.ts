@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { isAbsolute, join, normalize } from 'node:path';
 import { LineCounter, parseDocument } from 'yaml';
 import { z } from 'zod';
+import { expected, finite, formatPath, issueProblems, oneOf, pattern, section, text } from '../core/config-schema.js';
 import { ConfigError } from '../core/errors.js';
 import { COMMISSION_MODEL_NAMES } from '../backtest/commission.js';
 import { INTERVALS } from '../data/interval.js';
@@ -35,64 +36,46 @@ export type GateName = keyof typeof GATE_DEFINITIONS;
 const SHA256_RE = /^[0-9a-f]{64}$/;
 const DATE_RE = /^\d{4}-\d{2}-\d{2}$/;
 
-function show(v: unknown): string {
-  if (v === null) return 'an empty value';
-  if (typeof v === 'string') return `'${v}'`;
-  if (Array.isArray(v)) return 'a list';
-  if (typeof v === 'object') return 'a mapping';
-  return String(v);
-}
-const expected = (what: string) => (iss: { input?: unknown }) => (iss.input === undefined ? `required (${what})` : `expected ${what}, got ${show(iss.input)}`);
-const num = (what: string, ok: (n: number) => boolean) => z.number({ error: expected(what) }).refine((n) => Number.isFinite(n) && ok(n), { error: expected(what) });
-const str = (what: string, re?: RegExp) => z.string({ error: expected(what) }).refine((s) => (re ? re.test(s) : s.trim() !== ''), { error: expected(what) });
-const oneOf = <const T extends readonly [string, ...string[]]>(values: T) => z.enum(values, { error: expected(`one of ${values.join(', ')}`) });
-function section<S extends z.ZodRawShape>(shape: S) {
-  const known = Object.keys(shape).join(', ');
-  return z.strictObject(shape, {
-    error: (iss: { code?: string; input?: unknown }) => (iss.code === 'unrecognized_keys' ? `unknown setting; expected one of ${known}` : expected('a mapping')(iss)),
-  });
-}
-
 /** A path inside the strategy folder (no absolute paths, no `..`, not under releases/) */
-const modulePath = str('a path relative to the strategy folder').refine(
+const modulePath = text('a path relative to the strategy folder').refine(
   (p) => !isAbsolute(p) && !normalize(p).startsWith('..') && !/^releases(\/|$)/.test(normalize(p)),
   { error: 'expected a path inside the strategy folder (relative, no .., not under releases/)' },
 );
 
-const artifactSchema = section({ path: modulePath, sha256: str('a sha256 (64 lowercase hex digits)', SHA256_RE) });
+const artifactSchema = section({ path: modulePath, sha256: pattern('a sha256 (64 lowercase hex digits)', SHA256_RE) });
 
 const featuresSchema = section({
   /** Compact list (`sma:10,sma:30`) as `monger features compute --features` takes it */
-  list: str('a feature list like sma:10,rsi:14').optional(),
+  list: text('a feature list like sma:10,rsi:14').optional(),
   /** A feature-set YAML file inside the strategy folder */
   file: modulePath.optional(),
   /** The set's content hash (lib/features/feature-set.ts: library version, features, params, normalization) */
-  hash: str('a sha256 (64 lowercase hex digits)', SHA256_RE),
+  hash: pattern('a sha256 (64 lowercase hex digits)', SHA256_RE),
 });
 
 const dataSchema = section({
   /** Bar files (repository-relative) imported into a throwaway store; left out: the --db store */
-  files: z.array(str('a repository-relative file path'), { error: expected('a list of bar files') }).min(1).optional(),
-  symbols: z.array(str('an instrument key like SPY'), { error: expected('a list of instrument keys') }).min(1, { error: 'expected at least one symbol' }),
+  files: z.array(text('a repository-relative file path'), { error: expected('a list of bar files') }).min(1).optional(),
+  symbols: z.array(text('an instrument key like SPY'), { error: expected('a list of instrument keys') }).min(1, { error: 'expected at least one symbol' }),
   interval: oneOf(INTERVALS),
   kind: oneOf(['trade', 'mid'] as const).default('trade'),
   adjusted: z.boolean({ error: expected('true or false') }).default(false),
-  from: str('a date YYYY-MM-DD', DATE_RE),
-  to: str('a date YYYY-MM-DD', DATE_RE),
+  from: pattern('a date YYYY-MM-DD', DATE_RE),
+  to: pattern('a date YYYY-MM-DD', DATE_RE),
 });
 
 const backtestSchema = section({
-  cash: num('a positive amount', (n) => n > 0),
+  cash: finite('a positive amount', (n) => n > 0),
   fill: oneOf(['next-open', 'close', 'quote'] as const).default('next-open'),
   commission: oneOf(COMMISSION_MODEL_NAMES).default('none'),
-  slippageBps: num('a number of basis points >= 0', (n) => n >= 0).default(0),
-  seed: num('an integer', Number.isInteger).default(1),
+  slippageBps: finite('a number of basis points >= 0', (n) => n >= 0).default(0),
+  seed: finite('an integer', Number.isInteger).default(1),
 });
 
-const count = (what: string, min: number) => num(`${what} (integer >= ${min})`, (n) => Number.isInteger(n) && n >= min);
+const count = (what: string, min: number) => finite(`${what} (integer >= ${min})`, (n) => Number.isInteger(n) && n >= min);
 const walkforwardSchema = section({
   /** Parameter grid as `monger walkforward --grid` takes it; the manifest's params fill the rest */
-  grid: str('a grid like fast=5..20:5,slow=20..60:10'),
+  grid: text('a grid like fast=5..20:5,slow=20..60:10'),
   mode: oneOf(['rolling', 'anchored'] as const).default('rolling'),
   folds: count('a number of folds', 1),
   train: count('sessions', 1).optional(),
@@ -107,14 +90,14 @@ const walkforwardSchema = section({
 const gateShape = Object.fromEntries(
   Object.entries(GATE_DEFINITIONS).map(([name, g]) => [
     name,
-    (g.statistic === 'trades' ? count('round trips', 0) : g.statistic === 'maxDrawdown' ? num('a fraction in (0, 1] (0.2 = 20 %)', (n) => n > 0 && n <= 1) : num('a number', () => true)).optional(),
+    (g.statistic === 'trades' ? count('round trips', 0) : g.statistic === 'maxDrawdown' ? finite('a fraction in (0, 1] (0.2 = 20 %)', (n) => n > 0 && n <= 1) : finite('a number', () => true)).optional(),
   ]),
 ) as { [K in GateName]: z.ZodOptional<z.ZodNumber> };
 
 export const manifestSchema = section({
-  name: str('the strategy name (its folder name)', /^[a-z0-9][a-z0-9._-]*$/),
-  version: str('a semver version like 1.0.0', SEMVER_RE),
-  description: str('a one-line description'),
+  name: pattern('the strategy name (its folder name)', /^[a-z0-9][a-z0-9._-]*$/),
+  version: pattern('a semver version like 1.0.0', SEMVER_RE),
+  description: text('a one-line description'),
   params: z.record(z.string(), z.unknown(), { error: expected('a mapping of strategy parameters') }).default({}),
   features: featuresSchema.optional(),
   artifacts: z.array(artifactSchema, { error: expected('a list of { path, sha256 }') }).default([]),
@@ -149,10 +132,7 @@ export function parseManifest(text: string, source: string): Manifest {
   const parsed = manifestSchema.safeParse(doc.toJS());
   const problems: string[] = [];
   if (!parsed.success) {
-    for (const i of parsed.error.issues) {
-      const keys = i.code === 'unrecognized_keys' ? i.keys.map((k) => [...i.path, k]) : [i.path];
-      for (const p of keys) problems.push(`${formatPath(p)}: ${i.message}`);
-    }
+    for (const { path, message } of issueProblems(parsed.error.issues)) problems.push(`${formatPath(path)}: ${message}`);
     throw new ConfigError(source, problems);
   }
   const m = parsed.data;
@@ -163,10 +143,4 @@ export function parseManifest(text: string, source: string): Manifest {
   });
   if (problems.length > 0) throw new ConfigError(source, problems);
   return m;
-}
-
-function formatPath(path: readonly PropertyKey[]): string {
-  let s = '';
-  for (const k of path) s += typeof k === 'number' ? `[${k}]` : s === '' ? String(k) : `.${String(k)}`;
-  return s || '(root)';
 }

@@ -4,6 +4,9 @@
  * checks share.
  */
 import type { z } from 'zod';
+import { formatPath, issueProblems } from '../../lib/core/config-schema.js';
+
+export { formatPath } from '../../lib/core/config-schema.js';
 
 export type Env = Readonly<Record<string, string | undefined>>;
 
@@ -21,18 +24,8 @@ export class Validation {
   }
 
   issues(prefix: readonly PropertyKey[], issues: readonly z.core.$ZodIssue[]): void {
-    for (const i of issues) {
-      if (i.code === 'unrecognized_keys') for (const key of i.keys) this.problem([...prefix, ...i.path, key], i.message);
-      else this.problem([...prefix, ...i.path], i.message);
-    }
+    for (const { path, message } of issueProblems(issues, prefix)) this.problem(path, message);
   }
-}
-
-/** `trading.symbols.SPY.maxPosition`, `universe.symbols[1]` */
-export function formatPath(path: readonly PropertyKey[]): string {
-  let s = '';
-  for (const k of path) s += typeof k === 'number' ? `[${k}]` : s === '' ? String(k) : `.${String(k)}`;
-  return s || '(root)';
 }
 
 /** The mapping under `key` of a raw (unvalidated) document, if it is one */

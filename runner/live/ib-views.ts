@@ -6,6 +6,7 @@
  */
 import type { Contract, Execution, Order as IbOrder, OrderState } from '@stoqey/ib';
 import { zonedWallToUtc } from '../../lib/core/time-zone.js';
+import { numberOr } from '../../lib/core/unknown-values.js';
 import type { OrderSide } from '../../lib/model/orders.js';
 import { sideOf } from './ib-order-mapping.js';
 
@@ -84,14 +85,14 @@ export interface IbPositionView {
   avgCost: number;
 }
 
-const num = (x: unknown, fallback = 0): number => (typeof x === 'number' && Number.isFinite(x) ? x : fallback);
 /** IB's "unset" doubles (Number.MAX_VALUE) and missing values read as undefined */
 const price = (x: unknown): number | undefined => (typeof x === 'number' && Number.isFinite(x) && x < Number.MAX_VALUE ? x : undefined);
+/** IB's text fields as strings ('' when missing) */
 const str = (x: unknown): string => (typeof x === 'string' ? x : x === undefined || x === null ? '' : String(x));
 
 export function contractView(c: Contract | undefined): IbContractView {
   return {
-    conId: num(c?.conId),
+    conId: numberOr(c?.conId, 0),
     symbol: str(c?.symbol).toUpperCase(),
     secType: str(c?.secType).toUpperCase(),
     localSymbol: str(c?.localSymbol),
@@ -104,18 +105,18 @@ export function contractView(c: Contract | undefined): IbContractView {
 export function orderView(orderId: number, contract: Contract, order: IbOrder, state: OrderState | undefined): IbOrderView {
   return {
     orderId,
-    clientId: num(order.clientId),
-    permId: num(order.permId),
+    clientId: numberOr(order.clientId, 0),
+    permId: numberOr(order.permId, 0),
     orderRef: str(order.orderRef),
     account: str(order.account),
     side: sideOf(order.action),
-    totalQuantity: num(order.totalQuantity),
+    totalQuantity: numberOr(order.totalQuantity, 0),
     orderType: str(order.orderType),
     lmtPrice: price(order.lmtPrice),
     auxPrice: price(order.auxPrice),
     trailStopPrice: price(order.trailStopPrice),
     tif: str(order.tif),
-    parentId: num(order.parentId),
+    parentId: numberOr(order.parentId, 0),
     ocaGroup: str(order.ocaGroup),
     status: str(state?.status),
     contract: contractView(contract),
@@ -137,13 +138,13 @@ export function statusView(
   return {
     orderId,
     status: str(status),
-    filled: num(filled),
-    remaining: num(remaining),
-    avgFillPrice: num(avgFillPrice),
-    permId: num(permId),
-    parentId: num(parentId),
-    lastFillPrice: num(lastFillPrice),
-    clientId: num(clientId),
+    filled: numberOr(filled, 0),
+    remaining: numberOr(remaining, 0),
+    avgFillPrice: numberOr(avgFillPrice, 0),
+    permId: numberOr(permId, 0),
+    parentId: numberOr(parentId, 0),
+    lastFillPrice: numberOr(lastFillPrice, 0),
+    clientId: numberOr(clientId, 0),
     whyHeld: str(whyHeld),
   };
 }
@@ -157,24 +158,24 @@ export function executionView(reqId: number, contract: Contract, e: Execution, d
   return {
     reqId,
     execId: str(e.execId),
-    orderId: num(e.orderId),
-    clientId: num(e.clientId),
-    permId: num(e.permId),
+    orderId: numberOr(e.orderId, 0),
+    clientId: numberOr(e.clientId, 0),
+    permId: numberOr(e.permId, 0),
     orderRef: str(e.orderRef),
     account: str(e.acctNumber),
     time: parseIbTime(str(e.time), defaultZone) ?? NaN,
     side: sideOf(e.side),
-    shares: num(e.shares),
-    price: num(e.price),
-    cumQty: num(e.cumQty),
-    avgPrice: num(e.avgPrice),
+    shares: numberOr(e.shares, 0),
+    price: numberOr(e.price, 0),
+    cumQty: numberOr(e.cumQty, 0),
+    avgPrice: numberOr(e.avgPrice, 0),
     liquidity: liquidityOf(e.lastLiquidity),
     contract: contractView(contract),
   };
 }
 
 export function positionView(account: string, contract: Contract, position: number, avgCost?: number): IbPositionView {
-  return { account: str(account), contract: contractView(contract), position: num(position), avgCost: num(avgCost, NaN) };
+  return { account: str(account), contract: contractView(contract), position: numberOr(position, 0), avgCost: numberOr(avgCost, NaN) };
 }
 
 /** Zone names TWS writes that are not IANA ids (or spelled differently). */

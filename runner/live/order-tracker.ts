@@ -33,85 +33,20 @@
  * was told (never two terminal reports, 'rejected' after acceptance becomes 'cancelled', a fill
  * after a terminal report is alerted instead of delivered), so the engine's state machine never
  * sees an illegal transition. `pause()` holds every queue (during a reconciliation).
+ *
+ * Files: the per-order state (tracked-order.ts), the queues and the delivery checks
+ * (order-report-queue.ts), the rules that turn IB events into reports (here).
  */
 import { silentLogger, type Logger } from '../../lib/core/logger.js';
 import type { SessionScheduler } from '../../lib/ib/ib-session.js';
-import type { ExecutionReport } from '../../lib/model/order-events.js';
-import type { Order, OrderSide, OrderType, TimeInForce } from '../../lib/model/orders.js';
+import type { Order } from '../../lib/model/orders.js';
 import { classifyIbStatus, ourPrices } from './ib-order-mapping.js';
 import type { IbExecutionView, IbOrderView, IbStatusView } from './ib-views.js';
 import type { AlertKind, AlertLevel } from './execution-types.js';
+import { OrderReportQueue } from './order-report-queue.js';
+import { EPS, newTrackedOrder, type FillReport, type QueueItem, type Report, type ReportNote, type TrackedOrder } from './tracked-order.js';
 
-const EPS = 1e-9;
-
-type Report = ExecutionReport;
-type FillReport = Extract<ExecutionReport, { type: 'filled' }>;
-
-interface QueueItem {
-  report: Report;
-  /** Fills: the execution's id */
-  execId?: string;
-  /** Fills: waiting for the commission report */
-  waitingCommission?: boolean;
-  /** Terminal reports: wait until this much is delivered filled (cleared at the deadline) */
-  awaitFilled?: number;
-  timer?: unknown;
-}
-
-export interface TrackedOrder {
-  readonly orderId: number;
-  readonly clientOrderId: string;
-  readonly strategyId: string;
-  readonly instrument: string;
-  readonly orderRef: string;
-  readonly type: OrderType;
-  readonly side: OrderSide;
-  readonly tif: TimeInForce;
-  readonly parentId: number;
-  readonly ocaGroup: string;
-  /** IB order id (0 until placed or adopted) */
-  ibOrderId: number;
-  /** The IB client id the order belongs to */
-  clientId: number;
-  permId: number;
-  /** placeOrder left for TWS (or the order was adopted) */
-  sent: boolean;
-  /** Send sequence number (orders sent after a snapshot request are not judged by it) */
-  sentSeq: number;
-  adopted: boolean;
-  /** Taken over from an earlier process of the run: waits for a reconciliation to find it at IB (or not) */
-  recovering: boolean;
-  /** 'accepted' queued */
-  accepted: boolean;
-  /** A terminal report queued, or fills complete the quantity */
-  done: boolean;
-  /** As the engine last heard (or will, once queued reports go out) */
-  quantity: number;
-  limitPrice: number;
-  stopPrice: number;
-  /** Fills queued or delivered */
-  filled: number;
-  /** Latest IB status and its filled count */
-  ibStatus: string;
-  ibFilled: number;
-  statusKey: string;
-  cancelRequested: boolean;
-  pendingModify: boolean;
-  triggered: boolean;
-  lastError: string;
-  /** What was delivered to the engine */
-  delivered: { accepted: boolean; final: boolean; filled: number };
-  queue: QueueItem[];
-  flushing: boolean;
-}
-
-/** A report queued while recording (reconciliation). */
-export interface ReportNote {
-  orderId: number;
-  orderRef: string;
-  report: Report;
-  recovered: boolean;
-}
+export type { ReportNote, TrackedOrder } from './tracked-order.js';
 
 export interface OrderTrackerOptions {
   emit(report: Report): void;
@@ -148,53 +83,26 @@ export class OrderTracker {
   private readonly log: Logger;
   private readonly commissionWaitMs: number;
   private readonly missingFillsWaitMs: number;
-  private paused = 0;
-  private notes: ReportNote[] | undefined;
+  /** Each order's queue of reports on their way to the engine */
+  private readonly reports: OrderReportQueue;
 
   constructor(private readonly options: OrderTrackerOptions) {
     this.log = (options.logger ?? silentLogger).child({ component: 'order-tracker' });
     this.commissionWaitMs = options.commissionWaitMs ?? 2000;
     this.missingFillsWaitMs = options.missingFillsWaitMs ?? 5000;
+    this.reports = new OrderReportQueue({
+      emit: (report) => this.options.emit(report),
+      alert: (level, kind, message, extra) => this.options.alert(level, kind, message, extra),
+      addNet: (t, qty) => this.addNet(t, qty),
+      scheduler: options.scheduler,
+      log: this.log,
+    });
   }
 
   // ---- registry ----
 
   add(order: Readonly<Order>, orderRef: string): TrackedOrder {
-    const t: TrackedOrder = {
-      orderId: order.id,
-      clientOrderId: order.clientOrderId,
-      strategyId: order.strategyId,
-      instrument: order.instrument,
-      orderRef,
-      type: order.type,
-      side: order.side,
-      tif: order.tif,
-      parentId: order.parentId,
-      ocaGroup: order.ocaGroup,
-      ibOrderId: 0,
-      clientId: 0,
-      permId: 0,
-      sent: false,
-      sentSeq: 0,
-      adopted: false,
-      recovering: false,
-      accepted: false,
-      done: false,
-      quantity: order.quantity,
-      limitPrice: order.limitPrice,
-      stopPrice: order.stopPrice,
-      filled: 0,
-      ibStatus: '',
-      ibFilled: 0,
-      statusKey: '',
-      cancelRequested: false,
-      pendingModify: false,
-      triggered: false,
-      lastError: '',
-      delivered: { accepted: false, final: false, filled: 0 },
-      queue: [],
-      flushing: false,
-    };
+    const t = newTrackedOrder(order, orderRef);
     this.byId.set(order.id, t);
     this.byRef.set(orderRef, t);
     return t;
@@ -269,22 +177,19 @@ export class OrderTracker {
   // ---- recording and pausing (reconciliation) ----
 
   startRecording(): void {
-    this.notes = [];
+    this.reports.startRecording();
   }
 
   stopRecording(): ReportNote[] {
-    const notes = this.notes ?? [];
-    this.notes = undefined;
-    return notes;
+    return this.reports.stopRecording();
   }
 
   pause(): void {
-    this.paused++;
+    this.reports.pause();
   }
 
   resume(): void {
-    if (this.paused > 0) this.paused--;
-    if (this.paused === 0) for (const t of this.byId.values()) if (t.queue.length > 0) this.flush(t);
+    this.reports.resume(this.byId.values());
   }
 
   // ---- local outcomes ----
@@ -292,7 +197,7 @@ export class OrderTracker {
   accept(t: TrackedOrder, front = false): void {
     if (t.accepted) return;
     t.accepted = true;
-    this.enqueue(t, { report: { type: 'accepted', orderId: t.orderId, ts: this.options.now() } }, front ? 'front' : 'back');
+    this.reports.enqueue(t, { report: { type: 'accepted', orderId: t.orderId, ts: this.options.now() } }, front ? 'front' : 'back');
   }
 
   /** Ends the order with a rejection (before acceptance) or a cancel; false when it had ended already. */
@@ -310,22 +215,22 @@ export class OrderTracker {
         item.timer = undefined;
         item.awaitFilled = undefined;
         this.log.warn('terminal report sent without the fills IB counted', { orderId: t.orderId, ibFilled: awaitFilled, known: t.filled });
-        this.flush(t);
+        this.reports.flush(t);
       }, this.missingFillsWaitMs);
       this.options.onMissingFills?.(t);
     }
-    this.enqueue(t, item, 'back');
+    this.reports.enqueue(t, item, 'back');
     return true;
   }
 
   cancelRejected(t: TrackedOrder, reason: string): void {
     t.cancelRequested = false;
-    this.enqueue(t, { report: { type: 'cancel_rejected', orderId: t.orderId, ts: this.options.now(), reason } }, 'back');
+    this.reports.enqueue(t, { report: { type: 'cancel_rejected', orderId: t.orderId, ts: this.options.now(), reason } }, 'back');
   }
 
   modifyRejected(t: TrackedOrder, reason: string): void {
     t.pendingModify = false;
-    this.enqueue(t, { report: { type: 'modify_rejected', orderId: t.orderId, ts: this.options.now(), reason } }, 'back');
+    this.reports.enqueue(t, { report: { type: 'modify_rejected', orderId: t.orderId, ts: this.options.now(), reason } }, 'back');
   }
 
   // ---- IB events ----
@@ -389,13 +294,13 @@ export class OrderTracker {
         this.waiting.delete(v.execId);
         this.uncommissioned.set(v.execId, t);
         this.log.warn('fill sent without its commission report', { orderId: t.orderId, execId: v.execId, waitedMs: this.commissionWaitMs });
-        this.flush(t);
+        this.reports.flush(t);
       }, this.commissionWaitMs);
       this.waiting.set(v.execId, { t, item });
     } else {
       this.commissions.delete(v.execId);
     }
-    this.enqueue(t, item, recovered ? 'before-fills' : 'before-terminal', recovered);
+    this.reports.enqueue(t, item, recovered ? 'before-fills' : 'before-terminal', recovered);
     return true;
   }
 
@@ -406,8 +311,8 @@ export class OrderTracker {
       this.waiting.delete(execId);
       (waiting.item.report as FillReport).commission = commission;
       waiting.item.waitingCommission = false;
-      this.clearTimer(waiting.item);
-      this.flush(waiting.t);
+      this.reports.clearTimer(waiting.item);
+      this.reports.flush(waiting.t);
       return;
     }
     const late = this.uncommissioned.get(execId);
@@ -464,7 +369,7 @@ export class OrderTracker {
 
   /** Cancels every timer (the client is closing). */
   close(): void {
-    for (const t of this.byId.values()) for (const item of t.queue) this.clearTimer(item);
+    for (const t of this.byId.values()) for (const item of t.queue) this.reports.clearTimer(item);
   }
 
   // ---- internals ----
@@ -483,7 +388,7 @@ export class OrderTracker {
         if (!t.accepted && !t.done) this.accept(t);
         if (t.type === 'STOP_LIMIT' && !t.triggered && !t.done && previous === 'PreSubmitted' && status === 'Submitted') {
           t.triggered = true;
-          this.enqueue(t, { report: { type: 'triggered', orderId: t.orderId, ts: this.options.now(), stopPrice: t.stopPrice } }, 'back');
+          this.reports.enqueue(t, { report: { type: 'triggered', orderId: t.orderId, ts: this.options.now(), stopPrice: t.stopPrice } }, 'back');
         }
         return;
       case 'pending-cancel':
@@ -507,7 +412,7 @@ export class OrderTracker {
     if (t.type === 'TRAILING_STOP') {
       if (!Number.isNaN(stopPrice) && !same(stopPrice, t.stopPrice)) {
         t.stopPrice = stopPrice;
-        this.enqueue(t, { report: { type: 'triggered', orderId: t.orderId, ts: this.options.now(), stopPrice } }, 'back');
+        this.reports.enqueue(t, { report: { type: 'triggered', orderId: t.orderId, ts: this.options.now(), stopPrice } }, 'back');
       }
     }
     const quantity = v.totalQuantity > 0 ? v.totalQuantity : t.quantity;
@@ -519,102 +424,12 @@ export class OrderTracker {
     t.quantity = quantity;
     t.limitPrice = limit;
     t.stopPrice = stop;
-    this.enqueue(t, { report: { type: 'modified', orderId: t.orderId, ts: this.options.now(), quantity, limitPrice: limit, stopPrice: stop } }, 'back');
-  }
-
-  private enqueue(t: TrackedOrder, item: QueueItem, where: 'back' | 'front' | 'before-terminal' | 'before-fills', recovered = false): void {
-    const q = t.queue;
-    let at = q.length;
-    if (where === 'front') at = 0;
-    else if (where !== 'back') {
-      const i = q.findIndex((x) => isTerminal(x.report) || (where === 'before-fills' && x.report.type === 'filled'));
-      if (i >= 0) at = i;
-    }
-    q.splice(at, 0, item);
-    this.notes?.push({ orderId: t.orderId, orderRef: t.orderRef, report: item.report, recovered });
-    this.flush(t);
-  }
-
-  private flush(t: TrackedOrder): void {
-    if (this.paused > 0 || t.flushing) return;
-    t.flushing = true;
-    try {
-      while (t.queue.length > 0) {
-        const item = t.queue[0]!;
-        if (item.waitingCommission) return;
-        // fills are queued ahead of it: wait until those IB counted have arrived
-        if (item.awaitFilled !== undefined && t.delivered.filled < item.awaitFilled - EPS) return;
-        t.queue.shift();
-        this.clearTimer(item);
-        this.deliver(t, item.report);
-      }
-    } finally {
-      t.flushing = false;
-    }
-  }
-
-  /** Sends a report unless it contradicts what the engine was already told. */
-  private deliver(t: TrackedOrder, r: Report): void {
-    const d = t.delivered;
-    switch (r.type) {
-      case 'accepted':
-        if (d.accepted || d.final) return;
-        d.accepted = true;
-        break;
-      case 'filled':
-        if (d.final) {
-          // the engine never hears of it: it does not explain a position either
-          this.addNet(t, -r.quantity);
-          this.options.alert('critical', 'fill-after-terminal', `fill ${r.executionId} (${r.quantity} @ ${r.price}) of order ${t.orderId} arrived after the order was reported ended: not applied`, {
-            orderId: t.orderId,
-            orderRef: t.orderRef,
-            details: { executionId: r.executionId, quantity: r.quantity, price: r.price },
-          });
-          return;
-        }
-        d.filled += r.quantity;
-        if (d.filled >= t.quantity - EPS) d.final = true;
-        break;
-      case 'rejected':
-        if (d.final) return;
-        d.final = true;
-        if (d.accepted || d.filled > 0) {
-          this.send({ type: 'cancelled', orderId: r.orderId, ts: r.ts, reason: r.reason });
-          return;
-        }
-        break;
-      case 'cancelled':
-      case 'expired':
-        if (d.final) return;
-        d.final = true;
-        break;
-      case 'modified':
-      case 'triggered':
-        if (d.final) return;
-        break;
-      default:
-        break;
-    }
-    this.send(r);
-  }
-
-  private send(r: Report): void {
-    this.log.debug('report', { type: r.type, orderId: r.orderId });
-    this.options.emit(r);
+    this.reports.enqueue(t, { report: { type: 'modified', orderId: t.orderId, ts: this.options.now(), quantity, limitPrice: limit, stopPrice: stop } }, 'back');
   }
 
   private addNet(t: TrackedOrder, qty: number): void {
     this.net.set(t.instrument, (this.net.get(t.instrument) ?? 0) + (t.side === 'BUY' ? qty : -qty));
   }
-
-  private clearTimer(item: QueueItem): void {
-    if (item.timer !== undefined) this.options.scheduler.clearTimeout(item.timer);
-    item.timer = undefined;
-  }
-}
-
-function isTerminal(r: Report): boolean {
-  return r.type === 'cancelled' || r.type === 'rejected' || r.type === 'expired';
 }
 
 function same(a: number, b: number): boolean {
