@@ -197,6 +197,30 @@ describe('runUniverseBacktest', () => {
     }
   });
 
+  it('preemption: a strong signal takes the line of a weak idle member and trades where it used to wait', async () => {
+    // AAA's weak signal (below the threshold: no trade) takes the only line at minute 10 and idles
+    const trading: TradingRules = { defaults: { unitSize: 10, maxPosition: 10, tradeThreshold: 0.3 }, symbols: {} };
+    const bbb = [sig('BBB', 20, 0.9), sig('BBB', 50, -0.9)];
+    const signals = new MemorySignalProvider([sig('AAA', 10, 0.1), ...bbb]);
+    const universe = { mode: 'dynamic' as const, interval: '1m' as const, history: 5, idleMs: 120 * MIN, maxSignalAgeMs: 10 * MIN, lineBudget: 1 };
+    const on = await runUniverseBacktest(config({ signals, trading, universe }));
+    const off = await runUniverseBacktest(config({ signals, trading, universe: { ...universe, preempt: false } }));
+    const alone = await runUniverseBacktest(config({ signals: new MemorySignalProvider(bbb), trading, universe: { mode: 'static', symbols: ['BBB'], interval: '1m', history: 5 } }));
+    // without preemption BBB waited for AAA's idle retirement (minute 130): its signal was stale by then
+    expect(off.orders).toEqual([]);
+    expect(off.universe.counters).toMatchObject({ droppedStale: 1, evicted: 0 });
+    expect(off.universeEvents.find((e) => e.type === 'state' && e.symbol === 'BBB' && e.to === 'warming')?.ts).toBe(OPEN + 130 * MIN);
+    // with it, AAA (active 10 minutes, flat) gave its line at minute 20 and BBB traded as a run that had it from the start
+    expect(on.universe.counters).toMatchObject({ evicted: 1, droppedStale: 0 });
+    expect(on.universeEvents.find((e) => e.type === 'state' && e.symbol === 'AAA' && e.to === 'retired')).toMatchObject({ ts: OPEN + 20 * MIN, reason: 'evicted: line given to BBB (|signal| 0.9 > 0.1)' });
+    expect(on.orders.map((o) => [(o.createdAt - OPEN) / MIN, o.instrument, o.side, o.status])).toEqual([
+      [20, 'BBB', 'BUY', 'FILLED'],
+      [50, 'BBB', 'SELL', 'FILLED'],
+    ]);
+    expect(decisions(on.orders)).toEqual(decisions(alone.orders));
+    expect([on.peakLines, off.peakLines]).toEqual([1, 1]);
+  });
+
   it('skips an invalid ticker and refuses bad scripted actions with their codes, the run going on', async () => {
     const signals = new MemorySignalProvider([sig('AAA', 10, 1), sig('ZZZ', 12, 1), sig('ZZZ', 14, 1), sig('AAA', 30, -1)]);
     const r = await runUniverseBacktest(

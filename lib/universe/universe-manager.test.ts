@@ -20,6 +20,9 @@ function harness(options: UniverseOptions, o: { budget?: number; invalid?: strin
   const events: UniverseEvent[] = [];
   const lines = new LinePool(o.budget ?? Infinity);
   let maxUsed = 0;
+  // instruments whose data was asked for and not yet given back (the runner starts IB's lines as it subscribes)
+  const streaming = new Set<string>();
+  let maxStreaming = 0;
   const ports = {
     resolve: async (symbol: string): Promise<ResolveOutcome> => {
       if (o.invalid?.includes(symbol)) return { status: 'invalid', reason: `no security definition for ${symbol}` };
@@ -45,12 +48,18 @@ function harness(options: UniverseOptions, o: { budget?: number; invalid?: strin
       return {};
     },
     subscribe: async (instrument: string) => {
+      streaming.add(instrument);
+      maxStreaming = Math.max(maxStreaming, streaming.size);
       await Promise.resolve();
-      if (o.noData?.some((s) => `${s}.K` === instrument)) throw new Error(`no 1m bars for '${instrument}'`);
+      if (o.noData?.some((s) => `${s}.K` === instrument)) {
+        streaming.delete(instrument);
+        throw new Error(`no 1m bars for '${instrument}'`);
+      }
       subscribed.add(instrument);
       log.push(`sub ${instrument}`);
     },
     unsubscribe: (instrument: string) => {
+      streaming.delete(instrument);
       subscribed.delete(instrument);
       log.push(`unsub ${instrument}`);
     },
@@ -87,7 +96,7 @@ function harness(options: UniverseOptions, o: { budget?: number; invalid?: strin
     await settle();
   };
   const state = (symbol: string) => m.entry(symbol)?.state;
-  return { m, signal, advance, settle, state, delivered, subscribed, positions, orders, events, timers, log, lines, maxUsed: () => maxUsed, setNow: (t: number) => (now = t) };
+  return { m, signal, advance, settle, state, delivered, subscribed, positions, orders, events, timers, log, lines, maxUsed: () => maxUsed, maxStreaming: () => maxStreaming, setNow: (t: number) => (now = t), now: () => now };
 }
 
 describe('UniverseManager', () => {
@@ -212,7 +221,8 @@ describe('UniverseManager', () => {
   });
 
   it('waits for lines when the budget is full, reports who waits in priority order, and hands a freed line to the strongest', async () => {
-    const h = harness({ mode: 'dynamic', idleMs: 10 * MIN }, { budget: 2 });
+    // the waiting order alone: no preemption (see the preemption tests below)
+    const h = harness({ mode: 'dynamic', idleMs: 10 * MIN, preempt: false }, { budget: 2 });
     h.m.start();
     await h.signal('A', 0.1);
     await h.signal('B', 0.2);
@@ -406,6 +416,251 @@ describe('UniverseManager', () => {
         "universe.symbols[1]: expected 1-10 uppercase letters/digits with at least one letter (optionally a .B, -B or ' B' class suffix), was 'spy'",
         "universe.symbols[2]: 'SPY' is listed twice",
         'universe.idleMs: expected a positive number of milliseconds (Infinity: never), got 0',
+      ]);
+    }
+  });
+});
+
+describe('UniverseManager: preemption', () => {
+  type H = ReturnType<typeof harness>;
+  /** A signal at the current time, then the preemption pass it asks for (a timer at now) */
+  const send = async (h: H, symbol: string, value: number) => {
+    await h.signal(symbol, value);
+    await h.advance(h.now());
+  };
+  const states = (h: H, symbols: string[]) => symbols.map((s) => h.state(s));
+
+  it('evicts the weakest flat, idle signal-driven member for a stronger waiter and gives its line to that waiter; a later signal brings it back', async () => {
+    const h = harness({ mode: 'dynamic', idleMs: 60 * MIN }, { budget: 2 });
+    h.m.start();
+    await h.signal('A', 0.2);
+    await h.signal('B', -0.1);
+    await h.advance(6 * MIN);
+    await send(h, 'C', 0.9);
+    expect(states(h, ['A', 'B', 'C'])).toEqual(['active', 'retired', 'active']);
+    expect(h.m.entry('B')!.reason).toBe('evicted: line given to C (|signal| 0.9 > 0.1)');
+    expect(h.m.counters.evicted).toBe(1);
+    // B is unsubscribed (and its line released) before C subscribes; C's waiting signal is delivered
+    expect(h.log).toEqual(['sub A.K', 'sub B.K', 'unsub B.K', 'sub C.K']);
+    expect(h.delivered.map((s) => [s.symbol, s.value])).toEqual([
+      ['A', 0.2],
+      ['B', -0.1],
+      ['C', 0.9],
+    ]);
+    const ev = h.events.flatMap((e) => (e.type === 'state' && e.ts === 6 * MIN ? [`${e.symbol} ${e.from}>${e.to}`] : []));
+    expect(ev).toEqual(['C pending>resolving', 'C resolving>waiting-for-line', 'B active>retired', 'C waiting-for-line>warming', 'C warming>active']);
+    // B's next signal brings it back; too weak to evict A (0.15 is not > 0.2 × 1.25): it waits
+    await h.advance(7 * MIN);
+    await send(h, 'B', 0.15);
+    expect(h.state('B')).toBe('waiting-for-line');
+    // a stronger one: A (active 8 minutes, flat) gives way
+    await h.advance(8 * MIN);
+    await send(h, 'B', -0.3);
+    expect(h.m.entry('A')).toMatchObject({ state: 'retired', reason: 'evicted: line given to B (|signal| 0.3 > 0.2)' });
+    expect(h.m.entry('B')).toMatchObject({ state: 'active', activations: 2 });
+    expect(h.delivered.at(-1)).toMatchObject({ symbol: 'B', value: -0.3 });
+    expect(h.maxUsed()).toBe(2);
+  });
+
+  it('serves waiters in waiting order, each taking the weakest eligible member (ties: longest since its last signal); the line never goes to the head of the queue instead', async () => {
+    const h = harness({ mode: 'dynamic', idleMs: 60 * MIN }, { budget: 3 });
+    h.m.start();
+    await h.signal('M1', 0.2);
+    await h.signal('M2', 0.2);
+    await h.signal('M3', 0.5);
+    await h.advance(2 * MIN);
+    // M1 signalled again: of the two equally weak, M2 has been silent longer
+    await h.signal('M1', 0.2);
+    await h.advance(3 * MIN);
+    // P, added by hand, heads the queue (pinned) but has no signal to evict with
+    await h.m.add('P');
+    await h.signal('W1', 0.3);
+    await h.signal('W2', -0.9);
+    // the members are too young until 5m: then one pass serves both waiters
+    expect(states(h, ['W1', 'W2'])).toEqual(['waiting-for-line', 'waiting-for-line']);
+    await h.advance(5 * MIN);
+    expect(states(h, ['M1', 'M2', 'M3', 'W1', 'W2', 'P'])).toEqual(['retired', 'retired', 'active', 'active', 'active', 'waiting-for-line']);
+    expect(h.m.entry('M2')!.reason).toBe('evicted: line given to W2 (|signal| 0.9 > 0.2)');
+    expect(h.m.entry('M1')!.reason).toBe('evicted: line given to W1 (|signal| 0.3 > 0.2)');
+    expect(h.m.status().waiting.map((w) => w.symbol)).toEqual(['P']);
+    expect(h.m.counters.evicted).toBe(2);
+  });
+
+  it('never evicts configured, added, positioned, working-order, retiring or young members; a young one is taken once it comes of age, a positioned one once flat', async () => {
+    const h = harness({ mode: 'mixed', symbols: ['CFG'], idleMs: 60 * MIN, recheckMs: MIN }, { budget: 6 });
+    h.m.start();
+    await h.settle();
+    await h.m.add('ADD');
+    for (const s of ['POS', 'ORD', 'RET']) await h.signal(s, 0.1);
+    h.positions.set('POS.K', 10);
+    h.orders.set('ORD.K', 1);
+    h.positions.set('RET.K', -10);
+    expect(h.m.remove('RET', 'graceful', { flatten: 'none' }).state).toBe('retiring');
+    await h.advance(10 * MIN);
+    await h.signal('YNG', 0.1);
+    await h.advance(12 * MIN);
+    await send(h, 'X', 0.9);
+    // every line is held by a member that may not be evicted now: X waits; YNG comes of age at 15m
+    expect(h.state('X')).toBe('waiting-for-line');
+    expect(h.m.counters.evicted).toBe(0);
+    expect(h.timers.get('preempt')).toBe(15 * MIN);
+    await h.advance(15 * MIN);
+    expect(h.m.entry('YNG')).toMatchObject({ state: 'retired', reason: 'evicted: line given to X (|signal| 0.9 > 0.1)' });
+    expect(h.state('X')).toBe('active');
+    await h.advance(16 * MIN);
+    await send(h, 'Y', 0.9);
+    expect(h.state('Y')).toBe('waiting-for-line');
+    // POS goes flat (the host reports it): Y takes its line
+    h.positions.set('POS.K', 0);
+    h.m.onFlat('POS.K');
+    await h.advance(h.now());
+    expect(h.m.entry('POS')).toMatchObject({ state: 'retired', reason: 'evicted: line given to Y (|signal| 0.9 > 0.1)' });
+    expect(states(h, ['CFG', 'ADD', 'ORD', 'RET', 'X', 'Y'])).toEqual(['active', 'active', 'active', 'retiring', 'active', 'active']);
+    expect(h.m.counters.evicted).toBe(2);
+    expect(h.maxUsed()).toBe(6);
+  });
+
+  it('respects the margin (strictly stronger by preemptMargin) and never evicts for a signal too old to deliver', async () => {
+    const h = harness({ mode: 'dynamic', idleMs: 60 * MIN, maxSignalAgeMs: 3 * MIN }, { budget: 1 });
+    h.m.start();
+    await h.signal('A', 0.4);
+    await h.advance(10 * MIN);
+    await send(h, 'B', 0.5); // not > 0.4 × 1.25
+    expect(h.state('B')).toBe('waiting-for-line');
+    await h.advance(11 * MIN);
+    await send(h, 'B', -0.51);
+    expect(h.m.entry('A')).toMatchObject({ state: 'retired', reason: 'evicted: line given to B (|signal| 0.51 > 0.4)' });
+    expect(h.state('B')).toBe('active');
+    // margin 0, no minimum age: any stronger signal, never an equal one
+    const z = harness({ mode: 'dynamic', minActiveMs: 0, preemptMargin: 0 }, { budget: 1 });
+    z.m.start();
+    await z.signal('A', 0.4);
+    await send(z, 'B', 0.4);
+    expect(states(z, ['A', 'B'])).toEqual(['active', 'waiting-for-line']);
+    await send(z, 'B', 0.41);
+    expect(states(z, ['A', 'B'])).toEqual(['retired', 'active']);
+    // B's signal is 4 minutes old when A comes of age at 5m: it would be dropped, so A stays
+    const s = harness({ mode: 'dynamic', idleMs: 60 * MIN, maxSignalAgeMs: 3 * MIN }, { budget: 1 });
+    s.m.start();
+    await s.signal('A', 0.1);
+    await s.advance(MIN);
+    await send(s, 'B', 0.9);
+    expect(s.timers.get('preempt')).toBe(5 * MIN);
+    await s.advance(5 * MIN);
+    expect(states(s, ['A', 'B'])).toEqual(['active', 'waiting-for-line']);
+    expect(s.m.counters.evicted).toBe(0);
+  });
+
+  it('a waiter with an open position outranks stronger waiters and evicts without the margin', async () => {
+    const h = harness({ mode: 'dynamic', idleMs: 60 * MIN }, { budget: 1 });
+    h.m.start();
+    await h.signal('A', 0.9);
+    await h.advance(10 * MIN);
+    await h.signal('S', 0.95); // not stronger than A by the margin
+    h.positions.set('P.K', 20);
+    await h.signal('P', 0.05);
+    await h.advance(h.now());
+    expect(h.m.entry('A')).toMatchObject({ state: 'retired', reason: 'evicted: line given to P (it holds a position)' });
+    expect(states(h, ['P', 'S'])).toEqual(['active', 'waiting-for-line']);
+  });
+
+  it('preempt: false: waiters only get lines that free up', async () => {
+    const h = harness({ mode: 'dynamic', idleMs: 20 * MIN, preempt: false }, { budget: 1 });
+    h.m.start();
+    await h.signal('A', 0.1);
+    await h.advance(10 * MIN);
+    await send(h, 'B', 0.9);
+    expect(h.state('B')).toBe('waiting-for-line');
+    expect(h.timers.has('preempt')).toBe(false);
+    await h.advance(20 * MIN);
+    expect(h.m.entry('A')).toMatchObject({ state: 'retired', reason: 'idle: no signal for 20 min, flat, no working orders' });
+    expect(h.state('B')).toBe('active');
+    expect(h.m.counters.evicted).toBe(0);
+  });
+
+  /**
+   * A seeded random day: 20 signal-driven symbols and 2 configured ones on 5 lines, random signals,
+   * positions and working orders. Checked on every state event: lines and streams within the
+   * budget; an evictee flat, without orders, active >= minActiveMs, weaker by the margin (or the
+   * waiter holds a position); the next state change after an eviction is the waiter taking the line.
+   */
+  async function randomDay(preempt: boolean) {
+    const BUDGET = 5;
+    let seed = 20240304;
+    const rnd = () => {
+      seed ^= seed << 13;
+      seed >>>= 0;
+      seed ^= seed >>> 17;
+      seed ^= seed << 5;
+      seed >>>= 0;
+      return seed / 0x1_0000_0000;
+    };
+    const h = harness({ mode: 'mixed', symbols: ['S0', 'S1'], idleMs: 20 * MIN, recheckMs: MIN, minActiveMs: 2 * MIN, preempt }, { budget: BUDGET });
+    const problems: string[] = [];
+    const activeSince = new Map<string, number>();
+    let handOver: string | undefined;
+    h.m.on((e) => {
+      if (e.type !== 'state') return;
+      const s = h.m.status();
+      const holders = s.states.warming + s.states.active + s.states.retiring;
+      if (h.lines.used > BUDGET || h.subscribed.size > BUDGET || holders > BUDGET) problems.push(`${e.ts}: ${h.lines.used} lines, ${h.subscribed.size} streams, ${holders} holders`);
+      if (handOver !== undefined && !(e.symbol === handOver && e.to === 'warming')) problems.push(`${e.ts}: ${e.symbol} ${e.to} before ${handOver} took the line`);
+      handOver = undefined;
+      if (e.to === 'active') activeSince.set(e.symbol, e.ts);
+      if (e.to !== 'retired' || !e.reason?.startsWith('evicted')) return;
+      const waiter = /line given to (\S+)/.exec(e.reason)![1]!;
+      const strength = (sym: string) => Math.abs(h.m.entry(sym)!.lastValue);
+      const waiterPosition = (h.positions.get(`${waiter}.K`) ?? 0) !== 0;
+      if (h.positions.get(e.instrument!) || h.orders.get(e.instrument!)) problems.push(`${e.ts}: ${e.symbol} evicted with a position or orders`);
+      if (e.ts - activeSince.get(e.symbol)! < 2 * MIN) problems.push(`${e.ts}: ${e.symbol} evicted young`);
+      if (!waiterPosition && !(strength(waiter) > strength(e.symbol) * 1.25)) problems.push(`${e.ts}: ${e.symbol} evicted for a weaker ${waiter}`);
+      handOver = waiter;
+    });
+    h.m.start();
+    await h.settle();
+    let t = 0;
+    for (let i = 0; i < 600; i++) {
+      t += Math.floor(rnd() * 30_000);
+      await h.advance(t);
+      const sym = `T${Math.floor(rnd() * 20)}`;
+      // positions and orders come and go (a position closes three times as often as one opens)
+      const r = rnd();
+      if (r < 0.04) h.positions.set(`${sym}.K`, 10);
+      else if (r < 0.16) {
+        h.positions.set(`${sym}.K`, 0);
+        h.m.onFlat(`${sym}.K`);
+      } else if (r < 0.2) h.orders.set(`${sym}.K`, rnd() < 0.25 ? 1 : 0);
+      await send(h, sym, Math.round((rnd() * 2 - 1) * 1000) / 1000);
+      const s = h.m.status();
+      if (s.states['waiting-for-line'] > 0 && s.lines.used !== BUDGET) problems.push(`${t}: someone waits with ${s.lines.used} of ${BUDGET} lines used`);
+    }
+    return { problems, events: h.events, counters: h.m.counters, maxUsed: h.maxUsed(), maxStreaming: h.maxStreaming() };
+  }
+
+  it('never exceeds the budget across a seeded random day, checked on every state event, and decides the same every time', async () => {
+    const a = await randomDay(true);
+    expect(a.problems).toEqual([]);
+    expect(a.maxUsed).toBe(5);
+    expect(a.maxStreaming).toBe(5);
+    expect(a.counters.evicted).toBeGreaterThan(10);
+    const b = await randomDay(true);
+    expect(b.events).toEqual(a.events);
+    const off = await randomDay(false);
+    expect(off.problems).toEqual([]);
+    expect(off.counters.evicted).toBe(0);
+    // the same signals: with preemption more of them reached a trader
+    expect(a.counters.delivered).toBeGreaterThan(off.counters.delivered);
+  });
+
+  it('checks its options by path', () => {
+    try {
+      new UniverseManager({ mode: 'dynamic', preempt: 'yes' as never, minActiveMs: -1, preemptMargin: NaN }, {} as never);
+      expect.unreachable();
+    } catch (e) {
+      expect((e as ConfigError).problems).toEqual([
+        'universe.preempt: expected true or false, got "yes"',
+        'universe.minActiveMs: expected a number of milliseconds >= 0, got -1',
+        'universe.preemptMargin: expected a number >= 0 (0.25: 25% stronger), got NaN',
       ]);
     }
   });

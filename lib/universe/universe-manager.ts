@@ -11,7 +11,12 @@
  *
  * Lines: never more than the allocator's budget. When full, symbols wait; a freed line goes to the
  * waiting symbol with an open position first, then configured/added ones, then the strongest |last
- * signal|, then the longest waiting. `status().waiting` reports who waits and why.
+ * signal|, then the longest waiting. `status().waiting` reports who waits and why. Preemption
+ * (`preempt`, default on; the choice is preemption.ts): a waiter may take the lines of a weak, flat,
+ * idle signal-driven member (retired: `evicted: …`; its unsubscribe and release come before the
+ * waiter's acquire, so the budget holds). Checked when a symbol starts waiting and when a waiter
+ * gets a signal (at once: the waiter activates at that time), and by a timer when a member comes of
+ * age or goes flat (a fill is no place to unsubscribe).
  *
  * Retirement: a signal-driven symbol with no signal for `idleMs`, flat and without working orders,
  * is unsubscribed and its lines freed; one with a position or orders is checked again when the host
@@ -29,6 +34,7 @@
 import { ConfigError } from '../core/errors.js';
 import { symbolProblem } from '../data/instrument.js';
 import type { Signal } from '../signals/signal.js';
+import { planEvictions, PREEMPT_DEFAULTS, signalStrength, type PreemptionPolicy } from './preemption.js';
 import {
   UNIVERSE_MODES,
   UNIVERSE_STATES,
@@ -74,6 +80,7 @@ interface Entry {
 
 const MEMBER_STATES: ReadonlySet<UniverseState> = new Set(['pending', 'resolving', 'waiting-for-line', 'warming', 'active']);
 const IDLE = 'idle:';
+const PREEMPT = 'preempt';
 
 export class UniverseManager {
   readonly mode: UniverseOptions['mode'];
@@ -81,12 +88,19 @@ export class UniverseManager {
   private readonly recheckMs: number;
   private readonly maxSignalAgeMs: number;
   private readonly flattenPolicy: RemovalFlatten;
+  /** undefined: preemption off */
+  private readonly preemption: PreemptionPolicy | undefined;
+  /** When the preemption timer is due (Infinity: not armed) */
+  private preemptAt = Infinity;
+  /** By state, kept by transition(): the preemption checks and the waiting order look only at these */
+  private readonly waiting = new Set<Entry>();
+  private readonly active = new Set<Entry>();
   private readonly entries = new Map<string, Entry>();
   private readonly byInstrument = new Map<string, Entry>();
   private readonly listeners: ((e: UniverseEvent) => void)[] = [];
   private readonly ignoredOnce = new Set<string>();
   private started = false;
-  readonly counters: UniverseCounters = { delivered: 0, ignored: 0, skippedInvalid: 0, skippedRetiring: 0, droppedStale: 0 };
+  readonly counters: UniverseCounters = { delivered: 0, ignored: 0, skippedInvalid: 0, skippedRetiring: 0, droppedStale: 0, evicted: 0 };
 
   constructor(
     options: UniverseOptions,
@@ -98,6 +112,7 @@ export class UniverseManager {
     this.recheckMs = options.recheckMs ?? (Number.isFinite(this.idleMs) ? this.idleMs : 60_000);
     this.maxSignalAgeMs = options.maxSignalAgeMs ?? this.idleMs;
     this.flattenPolicy = options.removal?.flatten ?? 'market';
+    this.preemption = options.preempt === false ? undefined : { minActiveMs: options.minActiveMs ?? PREEMPT_DEFAULTS.minActiveMs, margin: options.preemptMargin ?? PREEMPT_DEFAULTS.margin };
     for (const symbol of options.symbols ?? []) this.entries.set(symbol, newEntry(symbol, 'static', -Infinity));
   }
 
@@ -123,6 +138,8 @@ export class UniverseManager {
       e.lastValue = signal.value;
       if (e.state === 'active') this.deliver(e, signal);
       else e.pending = signal;
+      // a waiter's strength changed: it may now outrank a member
+      if (e.state === 'waiting-for-line') this.preempt();
       return;
     }
     if (e?.state === 'invalid') {
@@ -220,6 +237,11 @@ export class UniverseManager {
 
   /** The host routes its timers here; true when the timer was the universe's */
   onTimer(name: string): boolean {
+    if (name === PREEMPT) {
+      this.preemptAt = Infinity;
+      this.preempt();
+      return true;
+    }
     if (!name.startsWith(IDLE)) return false;
     const e = this.entries.get(name.slice(IDLE.length));
     if (e === undefined) return true;
@@ -260,6 +282,8 @@ export class UniverseManager {
     if (e === undefined || e.instrument !== instrument) return;
     const overdue = e.state === 'active' && !e.pinned && this.ports.now() >= (Number.isFinite(e.lastSignalAt) ? e.lastSignalAt : e.since) + this.idleMs;
     if (e.state === 'retiring' || overdue) this.ports.setTimer(IDLE + e.symbol, this.ports.now());
+    // a member that went flat may now be evicted for a waiter
+    else if (e.state === 'active' && !e.pinned) this.armPreempt(this.ports.now());
   }
 
   entry(symbol: string): UniverseEntryView | undefined {
@@ -322,6 +346,7 @@ export class UniverseManager {
       this.transition(e, 'waiting-for-line', `line budget ${this.ports.lines.budget} used up (${this.ports.lines.used} lines held)`);
       this.resolveWaiters(e);
       this.armIdle(e);
+      this.preempt();
       return;
     }
     e.holdsLine = true;
@@ -368,7 +393,7 @@ export class UniverseManager {
 
   // ---- lines and retirement ----------------------------------------------------------------
 
-  private retire(e: Entry, reason: string): void {
+  private retire(e: Entry, reason: string, grant = true): void {
     e.generation++;
     e.pending = undefined;
     if (e.subscribed) {
@@ -377,14 +402,59 @@ export class UniverseManager {
     }
     this.ports.cancelTimer(IDLE + e.symbol);
     this.transition(e, 'retired', reason);
-    this.releaseLine(e);
+    this.releaseLine(e, grant);
   }
 
-  private releaseLine(e: Entry): void {
+  private releaseLine(e: Entry, grant = true): void {
     if (!e.holdsLine) return;
     e.holdsLine = false;
     this.ports.lines.release(e.symbol);
-    this.grantWaiting();
+    if (grant) this.grantWaiting();
+  }
+
+  /** Asks for a preemption pass at `at` (only while someone waits); an earlier request wins */
+  private armPreempt(at: number): void {
+    if (this.preemption === undefined || this.waiting.size === 0 || at >= this.preemptAt) return;
+    this.preemptAt = at;
+    this.ports.setTimer(PREEMPT, at);
+  }
+
+  /**
+   * Waiters that may evict: one with a position, or with a signal still fresh enough to deliver
+   * (evicting for a signal that will be dropped as stale would gain nothing). Members offered:
+   * signal-driven, active, flat, no working orders; planEvictions applies age and margin.
+   */
+  private preempt(): void {
+    if (this.preemption === undefined || this.waiting.size === 0) return;
+    const now = this.ports.now();
+    const members = [];
+    for (const e of this.active) {
+      if (e.origin !== 'signal' || e.pinned || e.removed) continue;
+      if (this.ports.position(e.instrument!) !== 0 || this.ports.workingOrders(e.instrument!) > 0) continue;
+      members.push({ symbol: e.symbol, strength: signalStrength(e.lastValue), activeSince: e.since, lastSignalAt: e.lastSignalAt, e });
+    }
+    if (members.length === 0) return;
+    // only waiters that could take even the weakest member are ordered (a signal of a waiter must stay cheap with hundreds waiting)
+    const floor = Math.min(...members.map((m) => m.strength)) * (1 + this.preemption.margin);
+    const able: Entry[] = [];
+    for (const e of this.waiting) {
+      const fresh = e.pending !== undefined && now - e.pending.availableAt <= this.maxSignalAgeMs;
+      if ((fresh && signalStrength(e.lastValue) > floor) || this.hasPosition(e)) able.push(e);
+    }
+    const waiters = this.waitingInOrder(able).map((e) => ({ symbol: e.symbol, strength: signalStrength(e.lastValue), hasPosition: this.hasPosition(e), e }));
+    const plan = planEvictions(waiters, members, now, this.preemption);
+    for (const { waiter, evictee, why } of plan.evictions) {
+      this.counters.evicted++;
+      this.retire(evictee.e, `evicted: line given to ${waiter.symbol} (${why})`, false);
+      // the freed lines go to this waiter, not to the head of the queue
+      if (!this.ports.lines.tryAcquire(waiter.symbol)) {
+        this.grantWaiting();
+        continue;
+      }
+      waiter.e.holdsLine = true;
+      this.ports.hold(this.warm(waiter.e, waiter.e.generation));
+    }
+    if (Number.isFinite(plan.recheckAt)) this.armPreempt(plan.recheckAt);
   }
 
   /** Freed lines go to waiting symbols in priority order */
@@ -396,9 +466,8 @@ export class UniverseManager {
     }
   }
 
-  private waitingInOrder(): Entry[] {
-    const waiting = [...this.entries.values()].filter((e) => e.state === 'waiting-for-line');
-    const key = waiting.map((e) => ({ e, position: this.hasPosition(e) ? 1 : 0, strength: Number.isFinite(e.lastValue) ? Math.abs(e.lastValue) : 0 }));
+  private waitingInOrder(waiting: Iterable<Entry> = this.waiting): Entry[] {
+    const key = [...waiting].map((e) => ({ e, position: this.hasPosition(e) ? 1 : 0, strength: Number.isFinite(e.lastValue) ? Math.abs(e.lastValue) : 0 }));
     key.sort((a, b) => b.position - a.position || Number(b.e.pinned) - Number(a.e.pinned) || b.strength - a.strength || a.e.since - b.e.since || (a.e.symbol < b.e.symbol ? -1 : 1));
     return key.map((k) => k.e);
   }
@@ -418,6 +487,10 @@ export class UniverseManager {
   private transition(e: Entry, to: UniverseState, reason?: string): void {
     const from = e.state;
     const ts = this.ports.now();
+    if (from === 'waiting-for-line') this.waiting.delete(e);
+    else if (from === 'active') this.active.delete(e);
+    if (to === 'waiting-for-line') this.waiting.add(e);
+    else if (to === 'active') this.active.add(e);
     e.state = to;
     e.reason = reason;
     e.since = ts;
@@ -475,5 +548,8 @@ export function checkUniverseOptions(o: UniverseOptions): void {
     const v = o[k];
     if (v !== undefined && !(v > 0)) problems.push(`universe.${k}: expected a positive number of milliseconds (Infinity: never), got ${v}`);
   }
+  if (o.preempt !== undefined && typeof o.preempt !== 'boolean') problems.push(`universe.preempt: expected true or false, got ${JSON.stringify(o.preempt)}`);
+  if (o.minActiveMs !== undefined && !(Number.isFinite(o.minActiveMs) && o.minActiveMs >= 0)) problems.push(`universe.minActiveMs: expected a number of milliseconds >= 0, got ${o.minActiveMs}`);
+  if (o.preemptMargin !== undefined && !(Number.isFinite(o.preemptMargin) && o.preemptMargin >= 0)) problems.push(`universe.preemptMargin: expected a number >= 0 (0.25: 25% stronger), got ${o.preemptMargin}`);
   if (problems.length > 0) throw new ConfigError('universe', problems);
 }

@@ -45,6 +45,17 @@ export interface UniverseOptions {
   maxSignalAgeMs?: number;
   /** Graceful removal's policy for an open position; default { flatten: 'market' } */
   removal?: { flatten?: RemovalFlatten };
+  /**
+   * Preemption (default true): with the budget full, a waiting symbol with a stronger signal (or an
+   * open position) takes the lines of a weak signal-driven member that is flat, has no working
+   * orders and has been active for `minActiveMs` (see preemption.ts). false: waiters only get lines
+   * that free up.
+   */
+  preempt?: boolean;
+  /** A signal-driven member is never evicted before it has been active this long; default 5 min */
+  minActiveMs?: number;
+  /** The waiter's |signal| must exceed the member's × (1 + preemptMargin); default 0.25 */
+  preemptMargin?: number;
 }
 
 export type ResolveOutcome =
@@ -129,6 +140,8 @@ export interface UniverseCounters {
   skippedRetiring: number;
   /** Signals too old by the time their symbol became active */
   droppedStale: number;
+  /** Active members whose lines were given to a stronger waiting symbol (preemption) */
+  evicted: number;
 }
 
 export type UniverseEvent =

@@ -7,8 +7,8 @@ import { ConfigError } from '../../lib/core/errors.js';
 import { validateStrategyParams } from '../../lib/engine/strategy-params.js';
 import type { StrategyDefinition } from '../../lib/engine/strategy.js';
 import { STRATEGIES, strategyNames } from '../../strategies/index.js';
-import { REMOVAL_FLATTEN, UNIVERSE_MODES } from '../../lib/universe/universe-types.js';
-import { expected, integer, oneOf, pattern, positive, section, symbol, text } from './config-schema-util.js';
+import { REMOVAL_FLATTEN, UNIVERSE_MODES, type UniverseOptions } from '../../lib/universe/universe-types.js';
+import { bool, expected, integer, nonNegative, oneOf, pattern, positive, section, symbol, text } from './config-schema-util.js';
 import type { Validation } from './config-validation.js';
 
 /**
@@ -39,12 +39,20 @@ const SEC_TYPES = ['STK', 'FUT', 'CASH'] as const;
  * `removal.flatten`: what a graceful `symbol remove` does with an open position: `market` (default)
  * stops the symbol's entries, cancels its orders and closes it at market, then retires it once flat;
  * `none` waits until it is flat by other means.
+ * `preemption`: with the line budget full, a waiting ticker with a stronger signal (|signal| above
+ * the member's × (1 + `margin`), default 0.25) or an open position takes the lines of a
+ * signal-driven trader that is flat, has no working orders and has been active `minActiveMinutes`
+ * (default 5). `enabled: false` turns it off (default on); the defaults are lib/universe/preemption.ts's.
  */
 export const universeSchema = section({
   mode: oneOf(UNIVERSE_MODES).default('static'),
   symbols: z.array(symbol(), { error: expected('a list of ticker symbols') }).default([]),
   retireAfterMinutes: positive('a positive number of minutes').optional(),
   removal: section({ flatten: oneOf(REMOVAL_FLATTEN).default('market') }, "a mapping { flatten: market | none }").default({ flatten: 'market' }),
+  preemption: section(
+    { enabled: bool().optional(), minActiveMinutes: nonNegative('a number of minutes >= 0').optional(), margin: nonNegative('a number >= 0 (0.25: 25% stronger)').optional() },
+    'a mapping { enabled, minActiveMinutes, margin }',
+  ).optional(),
   secType: oneOf(SEC_TYPES).default('STK'),
   exchange: text('an exchange (SMART, NYSE, CME…)').default('SMART'),
   currency: pattern('a currency code like USD', /^[A-Z]{3}$/).default('USD'),
@@ -93,7 +101,18 @@ export function checkUniverse(universe: UniverseSettings | undefined, v: Validat
   if (universe?.mode === 'static' && universe.symbols.length === 0) v.problem(['universe', 'symbols'], 'expected at least one symbol (or mode: dynamic for a signal-driven universe)');
   if (universe?.mode === 'dynamic' && universe.symbols.length > 0) v.problem(['universe', 'symbols'], 'a dynamic universe is signal-driven only; use mode: mixed for configured symbols plus signal-driven ones');
   if (universe?.mode === 'static' && universe.retireAfterMinutes !== undefined) v.problem(['universe', 'retireAfterMinutes'], 'only signal-driven symbols (mode dynamic or mixed) are retired');
+  if (universe?.mode === 'static' && universe.preemption !== undefined) v.problem(['universe', 'preemption'], 'only signal-driven symbols (mode dynamic or mixed) give up their lines');
   universe?.symbols.forEach((sym, i, all) => {
     if (all.indexOf(sym) !== i) v.problem(['universe', 'symbols', i], `'${sym}' is listed twice`);
   });
+}
+
+/** The universe manager's preemption options from `universe.preemption` (unset keys: its defaults) */
+export function preemptionOptions(universe: UniverseSettings): Pick<UniverseOptions, 'preempt' | 'minActiveMs' | 'preemptMargin'> {
+  const p = universe.preemption ?? {};
+  return {
+    ...(p.enabled !== undefined ? { preempt: p.enabled } : {}),
+    ...(p.minActiveMinutes !== undefined ? { minActiveMs: p.minActiveMinutes * 60_000 } : {}),
+    ...(p.margin !== undefined ? { preemptMargin: p.margin } : {}),
+  };
 }

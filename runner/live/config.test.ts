@@ -6,6 +6,7 @@ import { stringify } from 'yaml';
 import { ConfigError } from '../../lib/core/errors.js';
 import { loadRunnerConfig, loadTradingRules, parseRunnerConfig, resolveTradingParams, toRiskLimits, tradingRules, validateRunnerConfig, type RunnerConfig } from './config.js';
 import { resolveTradingParams as resolveRuleParams } from '../../lib/trading/trading-params.js';
+import { preemptionOptions } from './config-schema-strategy.js';
 import { strategyNames } from '../../strategies/index.js';
 
 type Raw = Record<string, any>;
@@ -590,6 +591,18 @@ describe('signal-driven universe, signals and control (issue 10)', () => {
     expect(problems(change((c) => (c.universe = { mode: 'mixed', symbols: ['SPY', 'QQQ'] })))).toEqual(['signals: required with universe.mode mixed (where the signals that bring tickers in come from)']);
     expect(problems(change((c) => (c.universe.retireAfterMinutes = 5)))).toEqual(['universe.retireAfterMinutes: only signal-driven symbols (mode dynamic or mixed) are retired']);
     expect(problems(change((c) => (dynamic(c), delete c.signals.db)))).toEqual(['signals.db: required (the DuckDB store holding the signals table)']);
+  });
+
+  it('preemption: optional (the universe defaults apply), checked, mapped to the universe options, refused in a static universe', () => {
+    expect(preemptionOptions(load(change(dynamic)).universe)).toEqual({});
+    const c = load(change((c) => (dynamic(c), (c.universe.preemption = { enabled: false, minActiveMinutes: 2, margin: 0 }))));
+    expect(preemptionOptions(c.universe)).toEqual({ preempt: false, minActiveMs: 120_000, preemptMargin: 0 });
+    expect(problems(change((c) => (dynamic(c), (c.universe.preemption = { enabled: 'no', margin: -1, after: 3 }))))).toEqual([
+      "universe.preemption.enabled: expected true or false, got 'no'",
+      'universe.preemption.margin: expected a number >= 0 (0.25: 25% stronger), got -1',
+      'universe.preemption.after: unknown setting; expected one of enabled, minActiveMinutes, margin',
+    ]);
+    expect(problems(change((c) => (c.universe.preemption = { enabled: true })))).toEqual(['universe.preemption: only signal-driven symbols (mode dynamic or mixed) give up their lines']);
   });
 
   it('control: loopback only, a token of 16+ characters from the file or $MONGER_CONTROL_TOKEN', () => {
