@@ -5,7 +5,8 @@
  * - Members offered here are already eligible by state (the manager's job): signal-driven, active
  *   (not retiring), flat, no working orders. Here: active for at least `minActiveMs`, and weaker
  *   than the waiter by the margin: waiter |signal| > member |signal| × (1 + margin). A waiter with
- *   an open position needs no margin (it cannot run its exits without data).
+ *   an open position needs no margin (it cannot run its exits without data), nor does a configured
+ *   or operator-added one (the operator asked for it; a model's weak score does not outrank that).
  * - Waiters are served in the waiting order (position, pinned, |signal|, time); each takes the
  *   weakest eligible member (ties: the longest since its last signal, then the symbol), one each.
  * - `recheckAt`: when a member now too young comes of age and some unserved waiter would take it,
@@ -31,6 +32,8 @@ export interface PreemptWaiter {
   /** |last signal| (0 without one) */
   strength: number;
   hasPosition: boolean;
+  /** Configured or added by the operator */
+  pinned: boolean;
 }
 
 export interface PreemptMember {
@@ -63,7 +66,7 @@ export function planEvictions<W extends PreemptWaiter, M extends PreemptMember>(
   for (const w of waiters) {
     let chosen: M | undefined;
     for (const m of order) {
-      if (!w.hasPosition && !(w.strength > m.strength * (1 + p.margin))) break; // the rest are stronger still
+      if (!w.hasPosition && !w.pinned && !(w.strength > m.strength * (1 + p.margin))) break; // the rest are stronger still
       if (taken.has(m) || now - m.activeSince < p.minActiveMs) continue;
       chosen = m;
       break;
@@ -73,14 +76,14 @@ export function planEvictions<W extends PreemptWaiter, M extends PreemptMember>(
       continue;
     }
     taken.add(chosen);
-    evictions.push({ waiter: w, evictee: chosen, why: w.hasPosition ? 'it holds a position' : `|signal| ${num(w.strength)} > ${num(chosen.strength)}` });
+    evictions.push({ waiter: w, evictee: chosen, why: w.hasPosition ? 'it holds a position' : w.pinned ? 'configured or added by the operator' : `|signal| ${num(w.strength)} > ${num(chosen.strength)}` });
   }
   let recheckAt = Infinity;
   if (unserved.length > 0) {
     let anyPosition = false;
     let strongest = 0;
     for (const w of unserved) {
-      anyPosition ||= w.hasPosition;
+      anyPosition ||= w.hasPosition || w.pinned;
       strongest = Math.max(strongest, w.strength);
     }
     for (const m of order) {

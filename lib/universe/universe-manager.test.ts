@@ -462,7 +462,7 @@ describe('UniverseManager: preemption', () => {
     expect(h.maxUsed()).toBe(2);
   });
 
-  it('serves waiters in waiting order, each taking the weakest eligible member (ties: longest since its last signal); the line never goes to the head of the queue instead', async () => {
+  it('serves waiters in waiting order (an operator-added one needs no signal), each taking the weakest eligible member (ties: longest since its last signal); the line never goes to the head of the queue instead', async () => {
     const h = harness({ mode: 'dynamic', idleMs: 60 * MIN }, { budget: 3 });
     h.m.start();
     await h.signal('M1', 0.2);
@@ -472,17 +472,18 @@ describe('UniverseManager: preemption', () => {
     // M1 signalled again: of the two equally weak, M2 has been silent longer
     await h.signal('M1', 0.2);
     await h.advance(3 * MIN);
-    // P, added by hand, heads the queue (pinned) but has no signal to evict with
+    // P, added by hand, heads the queue (pinned): it needs no signal (nor margin) to evict
     await h.m.add('P');
     await h.signal('W1', 0.3);
     await h.signal('W2', -0.9);
-    // the members are too young until 5m: then one pass serves both waiters
-    expect(states(h, ['W1', 'W2'])).toEqual(['waiting-for-line', 'waiting-for-line']);
+    // the members are too young until 5m: then one pass serves the waiters in order
+    expect(states(h, ['W1', 'W2', 'P'])).toEqual(['waiting-for-line', 'waiting-for-line', 'waiting-for-line']);
     await h.advance(5 * MIN);
-    expect(states(h, ['M1', 'M2', 'M3', 'W1', 'W2', 'P'])).toEqual(['retired', 'retired', 'active', 'active', 'active', 'waiting-for-line']);
-    expect(h.m.entry('M2')!.reason).toBe('evicted: line given to W2 (|signal| 0.9 > 0.2)');
-    expect(h.m.entry('M1')!.reason).toBe('evicted: line given to W1 (|signal| 0.3 > 0.2)');
-    expect(h.m.status().waiting.map((w) => w.symbol)).toEqual(['P']);
+    // P takes M2 (of the two weakest, silent longer), W2 takes M1; W1's 0.3 is not > M3's 0.5 × 1.25
+    expect(states(h, ['M1', 'M2', 'M3', 'W1', 'W2', 'P'])).toEqual(['retired', 'retired', 'active', 'waiting-for-line', 'active', 'active']);
+    expect(h.m.entry('M2')!.reason).toBe('evicted: line given to P (configured or added by the operator)');
+    expect(h.m.entry('M1')!.reason).toBe('evicted: line given to W2 (|signal| 0.9 > 0.2)');
+    expect(h.m.status().waiting.map((w) => w.symbol)).toEqual(['W1']);
     expect(h.m.counters.evicted).toBe(2);
   });
 

@@ -420,7 +420,7 @@ export class UniverseManager {
   }
 
   /**
-   * Waiters that may evict: one with a position, or with a signal still fresh enough to deliver
+   * Waiters that may evict: one with a position, a configured or operator-added one, or one with a signal still fresh enough to deliver
    * (evicting for a signal that will be dropped as stale would gain nothing). Members offered:
    * signal-driven, active, flat, no working orders; planEvictions applies age and margin.
    */
@@ -439,9 +439,9 @@ export class UniverseManager {
     const able: Entry[] = [];
     for (const e of this.waiting) {
       const fresh = e.pending !== undefined && now - e.pending.availableAt <= this.maxSignalAgeMs;
-      if ((fresh && signalStrength(e.lastValue) > floor) || this.hasPosition(e)) able.push(e);
+      if ((fresh && signalStrength(e.lastValue) > floor) || e.pinned || this.hasPosition(e)) able.push(e);
     }
-    const waiters = this.waitingInOrder(able).map((e) => ({ symbol: e.symbol, strength: signalStrength(e.lastValue), hasPosition: this.hasPosition(e), e }));
+    const waiters = this.waitingInOrder(able).map((e) => ({ symbol: e.symbol, strength: signalStrength(e.lastValue), hasPosition: this.hasPosition(e), pinned: e.pinned, e }));
     const plan = planEvictions(waiters, members, now, this.preemption);
     for (const { waiter, evictee, why } of plan.evictions) {
       this.counters.evicted++;
