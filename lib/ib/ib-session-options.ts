@@ -121,20 +121,20 @@ export interface ResolvedSessionOptions {
 
 /** Checks the options (ConfigError listing every problem) and fills in the defaults */
 export function resolveSessionOptions(options: IbSessionOptions): ResolvedSessionOptions {
-    const problems: string[] = [];
-    if (!(Number.isInteger(options.port) && options.port > 0 && options.port < 65536)) problems.push(`port must be 1..65535, got ${options.port}`);
-    if (!Number.isInteger(options.clientId)) problems.push(`clientId must be an integer, got ${options.clientId}`);
-    const fallbacks = options.fallbackClientIds ?? [1, 2, 3].map((k) => options.clientId + k);
-    if (!fallbacks.every((id) => Number.isInteger(id))) problems.push('fallbackClientIds must be integers');
-    const positive = (name: string, value: number | undefined) => {
-      if (value !== undefined && !(value > 0)) problems.push(`${name} must be positive, got ${value}`);
-    };
-    positive('maxAttempts', options.maxAttempts);
-    positive('connectTimeoutMs', options.connectTimeoutMs);
-    positive('zombieTimeoutMs', options.zombieTimeoutMs);
-    positive('probeTimeoutMs', options.probeTimeoutMs);
-    positive('clientMaxReqPerSec', options.clientMaxReqPerSec);
-    if (problems.length) throw new ConfigError('ib session', problems);
+  const problems: string[] = [];
+  if (!(Number.isInteger(options.port) && options.port > 0 && options.port < 65536)) problems.push(`port must be 1..65535, got ${options.port}`);
+  if (!Number.isInteger(options.clientId)) problems.push(`clientId must be an integer, got ${options.clientId}`);
+  const fallbacks = options.fallbackClientIds ?? [1, 2, 3].map((k) => options.clientId + k);
+  if (!fallbacks.every((id) => Number.isInteger(id))) problems.push('fallbackClientIds must be integers');
+  const positive = (name: string, value: number | undefined) => {
+    if (value !== undefined && !(value > 0)) problems.push(`${name} must be positive, got ${value}`);
+  };
+  positive('maxAttempts', options.maxAttempts);
+  positive('connectTimeoutMs', options.connectTimeoutMs);
+  positive('zombieTimeoutMs', options.zombieTimeoutMs);
+  positive('probeTimeoutMs', options.probeTimeoutMs);
+  positive('clientMaxReqPerSec', options.clientMaxReqPerSec);
+  if (problems.length) throw new ConfigError('ib session', problems);
   return {
     host: options.host ?? '127.0.0.1',
     port: options.port,

@@ -117,9 +117,9 @@ export function loadManifest(strategyDir: string, display = join(strategyDir, MA
   return parseManifest(readFileSync(file, 'utf8'), display);
 }
 
-export function parseManifest(text: string, source: string): Manifest {
+export function parseManifest(yamlText: string, source: string): Manifest {
   const lines = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
+  const doc = parseDocument(yamlText, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
   if (doc.errors.length > 0) {
     throw new ConfigError(
       source,

@@ -1,6 +1,6 @@
 /**
  * `signals` (where a signal-driven universe's model signals come from, lib/signals) and `control`
- * (the runner's control API: add/remove/list symbols while it runs, runner/live/control-api.ts).
+ * (the runner's control API: status, operator halts and resumes, add/remove/list symbols while it runs, runner/live/control-api.ts).
  *
  * - `signals.provider`: `duckdb` (a table of a DuckDB store: `db`, `table` default `signals`),
  *   `folder` (a CSV/Parquet drop folder imported into the store `db`), `clickhouse` (`url`,

@@ -26,6 +26,6 @@ export interface RunnerConfig {
   replay?: ReplaySettings;
   /** Where a signal-driven universe's signals come from (required with universe.mode dynamic/mixed) */
   signals?: SignalsSettings;
-  /** The control API (symbol add/remove/list while running); its token resolved from the environment */
+  /** The control API (status, operator halts and resumes, symbol add/remove/list while running); its token resolved from the environment */
   control: ControlSettings;
 }
