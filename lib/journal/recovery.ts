@@ -149,6 +149,12 @@ export interface Recovery {
    * `instruments` the last halt per instrument
    */
   halted: { global: HaltState | null; sources: Record<string, HaltState>; instruments: Record<string, HaltState> };
+  /**
+   * Instrument halts in force by source (`halted.instruments` keeps only each instrument's last):
+   * instrument -> source ('' when the record names none) -> halt. A resume with a source lifts only
+   * that source's, one without every halt of the instrument, a whole-book resume without a source all
+   */
+  instrumentHaltSources: Record<string, Record<string, HaltState>>;
   /** The last loss baseline journaled (null: none) */
   lossBaseline: LossBaseline | null;
 }
@@ -191,6 +197,7 @@ export function recoverFromRecords(runId: string, input: readonly JournalRecord[
   let global: HaltState | null = null;
   const haltSources: Record<string, HaltState> = {};
   const haltedInstruments: Record<string, HaltState> = {};
+  const instrumentHaltSources: Record<string, Record<string, HaltState>> = {};
   let lossBaseline: LossBaseline | null = null;
   let contiguous = true;
   let expected = 1;
@@ -325,9 +332,19 @@ export function recoverFromRecords(runId: string, input: readonly JournalRecord[
           else if (source !== null) delete haltSources[source];
           else for (const k of Object.keys(haltSources)) delete haltSources[k];
           global = state;
-          if (state === null && source === null) for (const k of Object.keys(haltedInstruments)) delete haltedInstruments[k];
-        } else if (state === null) delete haltedInstruments[instrument];
-        else haltedInstruments[instrument] = state;
+          if (state === null && source === null) {
+            for (const k of Object.keys(haltedInstruments)) delete haltedInstruments[k];
+            for (const k of Object.keys(instrumentHaltSources)) delete instrumentHaltSources[k];
+          }
+        } else {
+          if (state === null) delete haltedInstruments[instrument];
+          else haltedInstruments[instrument] = state;
+          const bySource = (instrumentHaltSources[instrument] ??= {});
+          if (state !== null) bySource[source ?? ''] = state;
+          else if (source !== null) delete bySource[source];
+          if (source === null && state === null) delete instrumentHaltSources[instrument];
+          else if (Object.keys(bySource).length === 0) delete instrumentHaltSources[instrument];
+        }
         break;
       }
       case 'note': {
@@ -392,6 +409,7 @@ export function recoverFromRecords(runId: string, input: readonly JournalRecord[
     snapshotCash: typeof lastSnapshot?.state.cash === 'number' ? lastSnapshot.state.cash : null,
     lastDecisionId,
     halted: { global, sources: haltSources, instruments: haltedInstruments },
+    instrumentHaltSources,
     lossBaseline,
   };
 }

@@ -1,8 +1,9 @@
 /**
  * Live polling of a signal provider: every `intervalMs` (clock and timers injected) it asks for what
  * was published since its watermark up to now and hands the batch on (a PushSignalSource), noticing
- * tickers it has never seen (`onNewSymbols`: the universe can start resolving them). The watermark
- * is exposed after each poll so the runner can journal it and resume from it after a restart.
+ * tickers it has never seen (`onNewSymbols`: the universe can start resolving them). `onSignals` gets
+ * the watermark the poller moves to once the batch is handed on, so the runner can journal it with
+ * the hand-off and resume from it after a restart (runner/live/universe-resume.ts).
  * A failed poll — the provider's, or a hand-off (`onSignals`/`onNewSymbols`) that throws — is
  * reported and retried with a doubling delay (at most `maxBackoffMs`): an outage never stops the
  * run, and the watermark moves only after the batch was handed on, so a failed hand-off loses nothing.
@@ -16,7 +17,8 @@ export interface SignalPollerOptions {
   provider: SignalProvider;
   clock: Clock;
   scheduler: Scheduler;
-  onSignals: (signals: Signal[]) => void;
+  /** The batch and the watermark that covers it (the poller's own once this returns) */
+  onSignals: (signals: Signal[], watermark: SignalWatermark) => void;
   onNewSymbols?: (symbols: string[]) => void;
   onError?: (error: Error, failures: number) => void;
   /** Default 1000 */
@@ -92,7 +94,7 @@ export class SignalPoller {
           this.o.onNewSymbols?.([...fresh]);
           for (const s of fresh) this.known.add(s);
         }
-        this.o.onSignals(batch.signals);
+        this.o.onSignals(batch.signals, batch.watermark);
       }
       // only now: a hand-off that throws leaves the watermark where it was, so the batch is polled
       // again (a journaled watermark must never cover signals nobody received)

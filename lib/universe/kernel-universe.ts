@@ -17,6 +17,11 @@
  *   is active again. A host that owns the halts (the runner's supervisor) passes its own `removal`.
  * - Timers (idle checks, scripted actions) belong to an internal strategy `universe`, added before
  *   the served strategy so the configured symbols are requested before anyone starts trading.
+ * - Restore (a restarted runner, or a new run that adopted the broker's positions): in the internal
+ *   strategy's onStart, right after the configured symbols, positions outside them come back as
+ *   signal-driven members, operator-added members come back pinned and symbols that were being
+ *   removed are activated and removed again (see UniverseRestore). It has to happen there: the
+ *   subscriptions are made for the served strategy, which the kernel knows only once it runs.
  */
 import { z } from 'zod';
 import { ConfigError, DataError } from '../core/errors.js';
@@ -65,6 +70,32 @@ export interface UniverseActionResult {
   state?: string;
 }
 
+/**
+ * Members a restarted run brings back before the strategy starts (runner/live/universe-resume.ts
+ * works them out from the journal and the engine's positions). Configured symbols are skipped: the
+ * universe activates them anyway.
+ */
+export interface UniverseRestore {
+  /**
+   * Symbols holding a position: signal-driven members (line priority while they hold it, never retired
+   * with it, retired once flat and idle). A static universe takes no signal-driven members: there they
+   * come back pinned, as `add` would, so no position is left without data and exits.
+   */
+  signal?: readonly string[];
+  /** Added by the operator and members at the crash: pinned again, as `add` */
+  added?: readonly string[];
+  /** Being removed (retiring) with a position at the crash: activated, then removed gracefully again */
+  removing?: readonly { symbol: string; flatten?: RemovalFlatten }[];
+}
+
+export interface UniverseRestoreResult {
+  symbol: string;
+  as: 'signal' | 'added' | 'removing';
+  ok: boolean;
+  /** Why it did not come back (resolution failed, no trader, ...) */
+  error?: string;
+}
+
 export interface KernelUniverseOptions extends UniverseOptions {
   /** The strategy whose subscriptions and signals these are */
   strategyId: string;
@@ -84,12 +115,18 @@ export interface KernelUniverseOptions extends UniverseOptions {
   streams?: { start(instrument: string): void; stop(instrument: string): void };
   /** See RemovalHooks; default kernelRemovalHooks */
   removal?: UniverseOptions['removal'] & { hooks?: RemovalHooks };
+  /** Members to bring back at the start; a function is asked in onStart (after positions were restored) */
+  restore?: UniverseRestore | (() => UniverseRestore);
 }
 
 export class KernelUniverse {
   readonly manager: UniverseManager;
   readonly runtime: StrategyRuntime;
   readonly actionResults: UniverseActionResult[] = [];
+  /** What the start-up restore did with each symbol (settles as activations complete) */
+  readonly restoreResults: UniverseRestoreResult[] = [];
+  /** Restored symbols to remove again once active, with their removal policy */
+  private readonly removeWhenActive = new Map<string, RemovalFlatten | undefined>();
   /** The trading parameters each activated instrument trades with */
   readonly params = new Map<string, TradingParams>();
   private target: StrategyRuntime | undefined;
@@ -153,6 +190,8 @@ export class KernelUniverse {
           target();
           actions.forEach((a, i) => ctx.setTimer(`action:${i}`, a.at));
           this.manager.start();
+          const restore = typeof options.restore === 'function' ? options.restore() : options.restore;
+          if (restore !== undefined) this.restore(restore, new Set(options.symbols ?? []));
         },
         onTimer: (name: string) => {
           if (name.startsWith('action:')) this.act(actions[Number(name.slice(7))]!);
@@ -165,6 +204,64 @@ export class KernelUniverse {
     kernel.bus.subscribe('order.fill', (f) => {
       if (kernel.portfolio.quantityAt(f.instrumentIndex) === 0) this.manager.onFlat(f.instrument);
     });
+    this.manager.on((e) => {
+      if (e.type !== 'state' || !this.removeWhenActive.has(e.symbol)) return;
+      if (e.to === 'active') {
+        const flatten = this.removeWhenActive.get(e.symbol);
+        this.removeWhenActive.delete(e.symbol);
+        // after the activation has finished (it is mid-transition here), before the next event
+        this.kernel.hold(Promise.resolve().then(() => this.removeAgain(e.symbol, flatten)));
+      } else if (e.to === 'invalid' || e.to === 'retired') {
+        this.removeWhenActive.delete(e.symbol);
+        this.restoreResults.push({ symbol: e.symbol, as: 'removing', ok: false, error: `${e.to}${e.reason !== undefined ? `: ${e.reason}` : ''}` });
+      }
+    });
+  }
+
+  /** See UniverseRestore; in onStart, after the configured symbols were requested */
+  private restore(r: UniverseRestore, configured: ReadonlySet<string>): void {
+    const m = this.manager;
+    const member = (symbol: string) => {
+      const state = m.entry(symbol)?.state;
+      return state !== undefined && state !== 'retired' && state !== 'invalid';
+    };
+    const add = (symbol: string, as: UniverseRestoreResult['as']) => {
+      this.kernel.hold(
+        m.add(symbol).then(
+          () => void (as !== 'removing' && this.restoreResults.push({ symbol, as, ok: true })),
+          (e: unknown) => {
+            // a removal that ended in invalid/retired was reported by the state listener already
+            if (as === 'removing' && !this.removeWhenActive.delete(symbol)) return;
+            this.restoreResults.push({ symbol, as, ok: false, error: e instanceof Error ? e.message : String(e) });
+          },
+        ),
+      );
+    };
+    for (const x of r.removing ?? []) {
+      this.removeWhenActive.set(x.symbol, x.flatten);
+      // a configured symbol is already on its way (the universe's start)
+      if (!member(x.symbol)) add(x.symbol, 'removing');
+    }
+    for (const symbol of r.added ?? []) if (!configured.has(symbol) && !member(symbol)) add(symbol, 'added');
+    const signal = (r.signal ?? []).filter((s) => !configured.has(s) && !member(s));
+    if (m.mode === 'static') for (const symbol of signal) add(symbol, 'signal');
+    else {
+      m.notice(signal);
+      for (const symbol of signal) {
+        const state = m.entry(symbol)?.state;
+        this.restoreResults.push(state === undefined ? { symbol, as: 'signal', ok: false, error: 'not a valid symbol' } : { symbol, as: 'signal', ok: true });
+      }
+    }
+  }
+
+  private removeAgain(symbol: string, flatten: RemovalFlatten | undefined): void {
+    try {
+      this.manager.remove(symbol, 'graceful', flatten !== undefined ? { flatten } : {});
+      this.restoreResults.push({ symbol, as: 'removing', ok: true });
+    } catch (e) {
+      if (!(e instanceof UniverseError)) throw e;
+      this.restoreResults.push({ symbol, as: 'removing', ok: false, error: e.message });
+    }
   }
 
   /** Removal on a bare kernel: its RiskEngine's instrument halt and a market order of the universe strategy */

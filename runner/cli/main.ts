@@ -6,6 +6,7 @@ import { registerCalendarCommands } from './commands/calendar.js';
 import { registerDataCommands } from './commands/data.js';
 import { registerFeatureCommands } from './commands/features.js';
 import { registerGatewaySimCommand } from './commands/gateway-sim.js';
+import { registerHaltCommands } from './commands/halt.js';
 import { registerParityCommand } from './commands/parity.js';
 import { registerPromoteCommand } from './commands/promote.js';
 import { registerRunCommand } from './commands/run.js';
@@ -36,6 +37,7 @@ export function buildProgram(): Command {
   registerStrategiesCommands(program);
   registerTrainCommand(program);
   registerSymbolCommands(program);
+  registerHaltCommands(program);
   return program;
 }
 

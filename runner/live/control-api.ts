@@ -1,5 +1,6 @@
 /**
- * The running runner's control API (issue 10): add, remove and list the symbols of its universe.
+ * The running runner's control API (issue 10): add, remove and list the symbols of its universe;
+ * see, set and lift its halts (supervisor-operator.ts holds the rules).
  * HTTP on a loopback address only (the API trades), every request authenticated with
  * `Authorization: Bearer <token>` compared in constant time (sha-256 of both sides, so neither
  * the content nor the length leaks through timing). JSON in and out:
@@ -12,9 +13,16 @@
  *   `retiring` until flat with no working orders; with flatten `market` (universe.removal.flatten by
  *   default) its entries stop and its position is closed at market first; immediate: cancelled and
  *   unsubscribed at once, refused with a position); refused: 400 bad flatten, 404 not a member, 409
- *   position open.
+ *   position open. Without a universe in the run the symbol endpoints answer 409 NO_UNIVERSE.
+ * - `GET /status` → `{ runId, mode, strategy, connection, now, halted, halts: [{ source, instrument?,
+ *   since, detail, restored?, lift }], positions, workingOrders, sessions, account }`
+ * - `POST /halt` `{ reason, instrument? }` → 200 `{ halted, already, halts }`: an `operator` halt.
+ * - `POST /resume` `{ source, instrument?, confirm? }` → 200 `{ lifted, rebased?, halted, halts }`;
+ *   refused: 400 bad request / unknown source, 404 unknown instrument, 409 not in force, confirm
+ *   required (`loss:cumulative`, `drawdown`), or a halt that lifts itself (session, health, stale data).
  *
- * A refusal changes nothing (UniverseManager guarantees it) and says why: `{ error: { code, message } }`.
+ * A refusal changes nothing (UniverseManager and OperatorControl guarantee it) and says why:
+ * `{ error: { code, message } }`.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -22,6 +30,7 @@ import type { AddressInfo } from 'node:net';
 import type { Logger } from '../../lib/core/logger.js';
 import { REMOVAL_FLATTEN, UniverseError, type RemovalFlatten, type UniverseEntryView } from '../../lib/universe/universe-types.js';
 import type { InstrumentStatus } from './market-data-types.js';
+import { HaltRequestError, type OperatorControl } from './supervisor-operator.js';
 
 export interface ControlTarget {
   add(symbol: string, wait: boolean): Promise<UniverseEntryView>;
@@ -47,7 +56,10 @@ export interface ControlApiOptions {
   host: string;
   port: number;
   token: string;
-  target: ControlTarget;
+  /** The signal-driven universe; undefined: the symbol endpoints answer 409 NO_UNIVERSE */
+  target: ControlTarget | undefined;
+  /** Status and halts; undefined: those endpoints answer 404 */
+  operator?: Pick<OperatorControl, 'status' | 'halt' | 'resume'>;
   logger: Logger;
 }
 
@@ -94,12 +106,17 @@ export class ControlApi {
       if (!this.authorized(req)) return send(res, 401, { error: { code: 'UNAUTHORIZED', message: 'missing or wrong bearer token' } });
       const url = new URL(req.url ?? '/', 'http://localhost');
       const path = url.pathname.replace(/\/+$/, '');
-      if (path === '/symbols' && req.method === 'GET') return send(res, 200, this.o.target.list());
+      if (path === '/status' || path === '/halt' || path === '/resume') return await this.operator(req, res, path);
+      const target = this.o.target;
+      if (target === undefined && (path === '/symbols' || path.startsWith('/symbols/'))) {
+        return send(res, 409, { error: { code: 'NO_UNIVERSE', message: 'no dynamic universe in this run: its symbols are fixed by universe.symbols (set universe.mode dynamic or mixed, or signals, to add and remove symbols)' } });
+      }
+      if (path === '/symbols' && req.method === 'GET') return send(res, 200, target!.list());
       if (path === '/symbols' && req.method === 'POST') {
         const body = await readJson(req);
         const symbol = typeof body?.symbol === 'string' ? body.symbol : undefined;
         if (symbol === undefined) return send(res, 400, { error: { code: 'BAD_REQUEST', message: 'expected a JSON body { "symbol": "AAPL", "wait": true }' } });
-        const entry = await this.o.target.add(symbol, body?.wait !== false);
+        const entry = await target!.add(symbol, body?.wait !== false);
         this.o.logger.info('control: symbol added', { symbol, state: entry.state });
         return send(res, 200, { symbol: entry });
       }
@@ -111,17 +128,35 @@ export class ControlApi {
         if (flatten !== undefined && !(REMOVAL_FLATTEN as readonly string[]).includes(flatten)) {
           return send(res, 400, { error: { code: 'BAD_REQUEST', message: `flatten: expected one of ${REMOVAL_FLATTEN.join(', ')}, got '${flatten}'` } });
         }
-        const entry = this.o.target.remove(symbol, immediate, flatten as RemovalFlatten | undefined);
+        const entry = target!.remove(symbol, immediate, flatten as RemovalFlatten | undefined);
         this.o.logger.info('control: symbol removed', { symbol, immediate, ...(flatten !== undefined ? { flatten } : {}), state: entry.state });
         return send(res, 200, { symbol: entry });
       }
-      return send(res, 404, { error: { code: 'NOT_FOUND', message: `no ${req.method} ${path}; see GET /symbols, POST /symbols, DELETE /symbols/SYM` } });
+      return send(res, 404, { error: { code: 'NOT_FOUND', message: `no ${req.method} ${path}; see GET /status, POST /halt, POST /resume, GET /symbols, POST /symbols, DELETE /symbols/SYM` } });
     } catch (e) {
       if (e instanceof UniverseError) return send(res, STATUS[e.code] ?? 409, { error: { code: e.code, message: e.message } });
+      if (e instanceof HaltRequestError) return send(res, e.httpStatus, { error: { code: e.code, message: e.message } });
       if (e instanceof SyntaxError) return send(res, 400, { error: { code: 'BAD_REQUEST', message: `invalid JSON: ${e.message}` } });
       this.o.logger.error('control request failed', { error: e instanceof Error ? e.message : String(e) });
       return send(res, 500, { error: { code: 'INTERNAL', message: e instanceof Error ? e.message : String(e) } });
     }
+  }
+
+  /** GET /status, POST /halt, POST /resume */
+  private async operator(req: IncomingMessage, res: ServerResponse, path: string): Promise<void> {
+    const op = this.o.operator;
+    const method = path === '/status' ? 'GET' : 'POST';
+    if (op === undefined || req.method !== method) return send(res, 404, { error: { code: 'NOT_FOUND', message: op === undefined ? `no ${path} in this process` : `no ${req.method} ${path}; see ${method} ${path}` } });
+    if (path === '/status') return send(res, 200, op.status());
+    const body = (await readJson(req)) ?? {};
+    if (path === '/halt') {
+      const a = op.halt(body);
+      if (!a.already) this.o.logger.warn('control: operator halt', { instrument: a.halted.instrument, reason: a.halted.detail });
+      return send(res, 200, a);
+    }
+    const a = op.resume(body);
+    this.o.logger.warn('control: halt lifted', { source: a.lifted.source, instrument: a.lifted.instrument, detail: a.lifted.detail, ...(a.rebased !== undefined ? { rebased: a.rebased } : {}) });
+    return send(res, 200, a);
   }
 }
 

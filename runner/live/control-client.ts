@@ -1,5 +1,6 @@
 /**
- * A client of the runner's control API (control-api.ts): `monger symbol` and the tests use it.
+ * A client of the runner's control API (control-api.ts): `monger symbol|status|halt|resume` and the
+ * tests use it.
  * Every answer is `{ status, body }`; a refusal (4xx) is an answer, not an exception. Only a runner
  * that cannot be reached throws.
  */
@@ -40,6 +41,21 @@ export class ControlClient {
     if (flatten !== undefined) q.set('flatten', flatten);
     const query = q.toString();
     return this.call('DELETE', `/symbols/${encodeURIComponent(symbol)}${query ? `?${query}` : ''}`);
+  }
+
+  /** GET /status: run, halts in force, positions, working orders, sessions, account */
+  status(): Promise<ControlAnswer> {
+    return this.call('GET', '/status');
+  }
+
+  /** An operator halt of the whole book, or of one instrument */
+  halt(reason: string, instrument?: string): Promise<ControlAnswer> {
+    return this.call('POST', '/halt', { reason, ...(instrument !== undefined ? { instrument } : {}) });
+  }
+
+  /** Lifts `source`'s halt (loss:cumulative and drawdown need confirm) */
+  resume(source: string, options: { instrument?: string; confirm?: boolean } = {}): Promise<ControlAnswer> {
+    return this.call('POST', '/resume', { source, ...(options.instrument !== undefined ? { instrument: options.instrument } : {}), ...(options.confirm ? { confirm: true } : {}) });
   }
 
   private async call(method: string, path: string, body?: unknown): Promise<ControlAnswer> {

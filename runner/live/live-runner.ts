@@ -13,7 +13,8 @@
  * before the strategy sees any data (resume-run.ts): strategy state from the last snapshot, orders
  * the journal left unconfirmed or open adopted and looked up at IB by orderRef (never sent again),
  * positions and cash from IB, sticky halts and the loss baseline for the supervisor. A new run adopts
- * IB's positions in the universe (resume-run.ts adoptBrokerPositions). Each process gets its own
+ * IB's positions in the universe (resume-run.ts adoptBrokerPositions). A signal-driven universe polls
+ * on from its journaled watermark and brings its members back at the start (universe-resume.ts). Each process gets its own
  * client order id prefix, so a new decision never reuses an orderRef IB already has.
  */
 import { createHash } from 'node:crypto';
@@ -50,7 +51,9 @@ import { estimateReplayClock } from './replay-clock-sync.js';
 import { adoptBrokerPositions, completeResume, ExpectedPositions, positionsBefore, prepareResume, type PreparedResume, type ResumeSummary } from './resume-run.js';
 import { chooseRun, clientOrderIdPrefix, keepUnfinished, supervisorRestore } from './run-resume.js';
 import { ControlApi } from './control-api.js';
+import { OperatorControl } from './supervisor-operator.js';
 import { removalHooks, UniverseRunner, type UniverseSummary } from './universe-runner.js';
+import { heldInstruments, readUniverseResume } from './universe-resume.js';
 import type { IbSessionOptions } from '../../lib/ib/ib-session.js';
 import { riskLimitsFromConfig, SUPERVISOR_ID, SUPERVISOR_VERSION, supervisorOptionsFromConfig, TradingSupervisor } from './supervisor.js';
 
@@ -351,7 +354,7 @@ export async function runRunner(config: RunnerConfig, options: RunnerOptions): P
     });
     // the universe's internal strategy goes first: configured symbols are requested before anyone trades
     const universe = signalDriven
-      ? await UniverseRunner.create({ config, kernel, marketData, strategyId: definition.name, clock, scheduler: driver?.scheduler ?? (speed === 1 ? { setTimeout, clearTimeout: (h) => clearTimeout(h as ReturnType<typeof setTimeout>) } : scaledScheduler(speed)), replayStore, logger: log, note: (payload) => journal.append('note', { ts: now(), payload }), removal: removalHooks(supervisor) })
+      ? await UniverseRunner.create({ config, kernel, marketData, strategyId: definition.name, clock, scheduler: driver?.scheduler ?? (speed === 1 ? { setTimeout, clearTimeout: (h) => clearTimeout(h as ReturnType<typeof setTimeout>) } : scaledScheduler(speed)), replayStore, logger: log, note: (payload) => journal.append('note', { ts: now(), payload }), removal: removalHooks(supervisor), ...(recovery !== undefined ? { resume: await readUniverseResume(journalStore, journal.runId) } : {}) })
       : undefined;
     if (universe !== undefined) {
       cleanups.push(() => universe.stop());
@@ -370,24 +373,31 @@ export async function runRunner(config: RunnerConfig, options: RunnerOptions): P
     kernel.bus.subscribe('order.fill', () => fills++);
 
     // a resumed run: positions, cash and the orders IB may still have, adopted before the first reconciliation
+    // a signal-driven universe's instruments are in no market-data list yet: resolve the journal's first
+    if (recovery !== undefined) await universe?.registerHeld(heldInstruments(recovery));
     const prepared: PreparedResume | undefined = recovery === undefined ? undefined : await prepareResume(recovery, kernel, execution, journal, log);
     const reconcile = await execution.start();
     log.info('reconciled', { externalOrders: reconcile.externalOrders.length, externalPositions: reconcile.externalPositions.length, recoveredFills: reconcile.recoveredFills.length });
     let resumed: ResumeSummary | undefined;
     if (recovery !== undefined && prepared !== undefined) {
-      resumed = await completeResume({ recovery, prepared, report: reconcile, kernel, journal, session, account: config.ib.account ?? '', resolve: (i) => marketData.resolve(i), now, log, expected });
+      resumed = await completeResume({ recovery, prepared, report: reconcile, kernel, journal, session, account: config.ib.account ?? '', resolve: (i) => universe?.resolveHeld(i) ?? marketData.resolve(i), now, log, expected });
     }
     // a new run: IB's positions in the universe are the engine's (a clean stop left them at IB)
-    const positionsAdopted = recovery === undefined ? await adoptBrokerPositions({ report: reconcile, kernel, journal, resolve: (i) => marketData.resolve(i), now, log, expected }) : [];
+    // (a signal-driven universe brings back every position outside its configured symbols: universe-resume.ts)
+    const positionsAdopted = recovery === undefined ? await adoptBrokerPositions({ report: reconcile, kernel, journal, resolve: (i) => universe?.resolveHeld(i) ?? marketData.resolve(i), now, log, expected }) : [];
 
     // 6. health: connection, data freshness, event-loop lag, memory; degradation halts trading
     const health = new HealthMonitor({ control: supervisor, now: Date.now, eventLoopLagMs: config.health.eventLoopLagMs, memoryMb: config.health.memoryMb, host: config.health.host, port: config.health.port, logger: log });
     health.attachSession(session);
     await health.start();
     cleanups.push(() => health.stop());
-    if (config.control.enabled && universe !== undefined) {
-      const control = new ControlApi({ host: config.control.host, port: config.control.port, token: config.control.token!, target: { add: (sym, wait) => universe.add(sym, wait), remove: (sym, immediate, flatten) => universe.remove(sym, immediate, flatten), list: () => universe.list() }, logger: log });
-      options.onControl?.(await control.start());
+    if (config.control.enabled) {
+      // status and halts for the operator (supervisor-operator.ts); symbols only with a universe
+      const operator = new OperatorControl({ supervisor, kernel, run: { runId: journal.runId, mode: config.mode, strategy: definition.name, version }, connection: () => session.state });
+      const control = new ControlApi({ host: config.control.host, port: config.control.port, token: config.control.token!, target: universe === undefined ? undefined : { add: (sym, wait) => universe.add(sym, wait), remove: (sym, immediate, flatten) => universe.remove(sym, immediate, flatten), list: () => universe.list() }, operator, logger: log });
+      // started before onControl is asked: `onControl?.(await control.start())` skips the start without a listener (the CLI)
+      const address = await control.start();
+      options.onControl?.(address);
       cleanups.push(() => control.stop());
     }
     universe?.start();

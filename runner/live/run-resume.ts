@@ -21,7 +21,7 @@ import type { JournalRun } from '../../lib/journal/journal.js';
 import type { RecoveredOrder, Recovery } from '../../lib/journal/recovery.js';
 import type { OrderRequest, OrderSide, OrderType, TimeInForce } from '../../lib/model/orders.js';
 import { parseOrderRef } from './order-ref.js';
-import type { SupervisorRestore } from './supervisor.js';
+import { STICKY_SOURCES, type SupervisorRestore } from './supervisor.js';
 
 export interface RunWanted {
   mode: string;
@@ -140,11 +140,18 @@ export function adoptionPlan(recovery: Recovery, now: number): AdoptionPlan {
   return plan;
 }
 
-/** The supervisor state a resumed run takes from its journal: halts in force by source, the loss baseline */
-export function supervisorRestore(recovery: Pick<Recovery, 'halted' | 'lossBaseline'>): SupervisorRestore {
+/**
+ * The supervisor state a resumed run takes from its journal: whole-book halts in force by source,
+ * the sticky (operator's) instrument halts when there are any, the loss baseline
+ */
+export function supervisorRestore(recovery: Pick<Recovery, 'halted' | 'lossBaseline'> & Partial<Pick<Recovery, 'instrumentHaltSources'>>): SupervisorRestore {
   const halts = Object.fromEntries(Object.entries(recovery.halted.sources).map(([source, h]) => [source, h.reason ?? '']));
+  const instrumentHalts: Record<string, Record<string, string>> = {};
+  for (const [instrument, sources] of Object.entries(recovery.instrumentHaltSources ?? {})) {
+    for (const [source, h] of Object.entries(sources)) if (STICKY_SOURCES.has(source)) (instrumentHalts[instrument] ??= {})[source] = h.reason ?? '';
+  }
   const b = recovery.lossBaseline;
-  return b === null ? { halts } : { halts, startEquity: b.startEquity, peakEquity: b.peakEquity };
+  return { halts, ...(Object.keys(instrumentHalts).length > 0 ? { instrumentHalts } : {}), ...(b !== null ? { startEquity: b.startEquity, peakEquity: b.peakEquity } : {}) };
 }
 
 /**

@@ -109,9 +109,11 @@ export interface SupervisorOptions {
   restore?: SupervisorRestore;
 }
 
-/** A resumed run's supervisor state: whole-book halts in force (source -> detail) and the loss baseline */
+/** A resumed run's supervisor state: halts in force (source -> detail) and the loss baseline */
 export interface SupervisorRestore {
   halts?: Readonly<Record<string, string>>;
+  /** instrument -> source -> detail (only the sticky sources are re-applied: an operator's) */
+  instrumentHalts?: Readonly<Record<string, Readonly<Record<string, string>>>>;
   startEquity?: number;
   peakEquity?: number;
 }
@@ -122,6 +124,18 @@ export interface HaltControl {
   resume(source: string): void;
   haltInstrument(instrument: string, source: string, detail?: string): void;
   resumeInstrument(instrument: string, source: string): void;
+}
+
+/** One halt in force (the operator's `GET /status`) */
+export interface HaltInForce {
+  source: string;
+  /** Absent: the whole book */
+  instrument?: string;
+  /** Engine time it began; for a halt a resumed run re-applied, the time of that restore */
+  since: number;
+  detail: string;
+  /** Re-applied from the journal by a resumed run */
+  restored?: true;
 }
 
 export interface SupervisorStatus {
@@ -140,11 +154,6 @@ export interface SupervisorStatus {
   clip: { armed: boolean; peakGain: number };
   /** Every position is being closed (cumulative loss) */
   flattening: string | undefined;
-}
-
-/** `source: detail; …`, the one reason the RiskEngine keeps per halt */
-export function formatSources(sources: ReadonlyMap<string, string>): string {
-  return [...sources].map(([s, d]) => (d === '' ? s : `${s}: ${d}`)).join('; ');
 }
 
 export function iso(ts: number): string {

@@ -16,9 +16,11 @@
  * - supervisor-types.ts: the shared vocabulary (sources, options, actions, status).
  * It also attaches the order manager's working-order count to the RiskEngine (`maxOpenOrders`).
  *
- * Restarts: a resumed run passes the journal's last baseline and whole-book halts back (`restore`).
- * Only the sticky sources (`STICKY_SOURCES`: they wait for an operator) are re-applied, before the
- * strategies start: the others are re-derived by their owners (session guard, health, staleness).
+ * Restarts: a resumed run passes the journal's last baseline and halts back (`restore`). Only the
+ * sticky sources (`STICKY_SOURCES`: they wait for an operator) are re-applied, before the strategies
+ * start: the others are re-derived by their owners (session guard, health, staleness). An operator
+ * lifts a sticky halt with `resume` (supervisor-operator.ts: the control API's rules), journaled as a
+ * `resume` record, so a restart after the lift does not bring it back.
  *
  * Everything it does is reported through `onAction` (journal) and logged with its context.
  * Construct it before `kernel.run()` (ideally before adding the strategies, so its onStart runs first).
@@ -42,6 +44,7 @@ import {
   SUPERVISOR_ID,
   SUPERVISOR_VERSION,
   type HaltControl,
+  type HaltInForce,
   type SessionPhase,
   type SupervisorAction,
   type SupervisorOptions,
@@ -53,6 +56,7 @@ export { riskLimitsFromConfig, supervisorOptionsFromConfig } from './supervisor-
 export { SOURCES, STICKY_SOURCES, SUPERVISOR_ID, SUPERVISOR_VERSION } from './supervisor-types.js';
 export type {
   HaltControl,
+  HaltInForce,
   SessionPhase,
   SupervisorAction,
   SupervisorActionType,
@@ -119,7 +123,7 @@ export class TradingSupervisor implements HaltControl {
     );
     for (const key of kernel.instruments.keys()) this.onInstrument(key);
     // a resumed run: the sticky halts the journal left in force, before any strategy starts
-    this.halts.restore(options.restore?.halts ?? {}, (source) => this.limits.restoredHalt(source));
+    this.halts.restore(options.restore?.halts ?? {}, (source) => this.limits.restoredHalt(source), options.restore?.instrumentHalts);
   }
 
   get session(): Readonly<SupervisorSessionSettings> {
@@ -128,23 +132,34 @@ export class TradingSupervisor implements HaltControl {
 
   // ---- halts by source (supervisor-halts.ts) -----------------------------------------------
 
-  /** Halts new risk-increasing orders of the whole book for `source` (exits still go) */
-  halt(source: string, detail = ''): void {
-    this.halts.halt(source, detail);
+  /** Halts new risk-increasing orders of the whole book for `source` (exits still go); `context` is journaled with it */
+  halt(source: string, detail = '', context?: Record<string, unknown>): void {
+    this.halts.halt(source, detail, context);
   }
 
-  /** Removes `source`'s halt; the book trades again once no source is left */
-  resume(source: string): void {
-    if (!this.halts.resume(source, () => this.limits.rebase(source))) return;
+  /**
+   * Removes `source`'s halt; the book trades again once no source is left. Lifting `loss:cumulative`
+   * or `drawdown` re-bases that limit on the equity now (journaled as a `baseline`, so a restart
+   * measures from there too). False when `source` did not halt the book.
+   */
+  resume(source: string, context?: Record<string, unknown>): boolean {
+    if (!this.halts.resume(source, () => this.limits.rebase(source), context)) return false;
     if (this.started && (source === SOURCES.cumulativeLoss || source === SOURCES.drawdown)) this.limits.reportBaseline(`re-based by the resume of ${source}`);
+    return true;
   }
 
-  haltInstrument(instrument: string, source: string, detail = ''): void {
-    this.halts.haltInstrument(instrument, source, detail);
+  haltInstrument(instrument: string, source: string, detail = '', context?: Record<string, unknown>): void {
+    this.halts.haltInstrument(instrument, source, detail, context);
   }
 
-  resumeInstrument(instrument: string, source: string): void {
-    this.halts.resumeInstrument(instrument, source);
+  /** False when `source` did not halt the instrument */
+  resumeInstrument(instrument: string, source: string, context?: Record<string, unknown>): boolean {
+    return this.halts.resumeInstrument(instrument, source, context);
+  }
+
+  /** Every halt in force, whole book and per instrument, with when it began */
+  haltsInForce(): HaltInForce[] {
+    return this.halts.inForce();
   }
 
   /** Whole-book halt sources and their details */

@@ -14,7 +14,13 @@
  *   (missing sizes = invalid); warm-up: `strategy.warmup` bars through the kernel subscription.
  * - signals: a SignalPoller on the configured provider (lib/signals) polling every `pollSeconds` of
  *   engine time into a PushSignalSource merged by the kernel; the watermark starts at the run's
- *   start (older signals are history, as in a backtest).
+ *   start (older signals are history, as in a backtest) and is journaled with every batch handed on
+ *   (universe-resume.ts): a resumed run polls on from the last one, so a signal published while the
+ *   runner was down is delivered and one that traded is not delivered again.
+ * - restart: the resumed run's positions (and a new run's adopted ones) are resolved here
+ *   (`resolveHeld`: the universe's instruments are in no market-data list until it activates them);
+ *   at the start the universe brings back the members the journal and the positions call for
+ *   (KernelUniverse `restore`, universe-resume.ts restorePlan).
  *
  * Stats for the run summary: traders created and retired, invalid symbols, who waited for lines,
  * peak lines, time from a ticker's first signal to its trader being ready, heap peak.
@@ -22,6 +28,7 @@
 import { performance } from 'node:perf_hooks';
 import { ConfigError } from '../../lib/core/errors.js';
 import type { Logger } from '../../lib/core/logger.js';
+import type { InstrumentSpec } from '../../lib/data/instrument.js';
 import type { Clock } from '../../lib/engine/clock.js';
 import type { Kernel } from '../../lib/engine/kernel.js';
 import type { Scheduler } from '../../lib/engine/live-feed.js';
@@ -29,7 +36,7 @@ import { ContractNotFoundError } from '../../lib/ib/contract-resolver.js';
 import { ClickHouseSignalProvider } from '../../lib/signals/clickhouse-provider.js';
 import { DropFolderSignalProvider } from '../../lib/signals/drop-folder.js';
 import { DuckDbSignalProvider } from '../../lib/signals/duckdb-provider.js';
-import { watermarkAt, type SignalProvider } from '../../lib/signals/provider.js';
+import { watermarkAt, type SignalProvider, type SignalWatermark } from '../../lib/signals/provider.js';
 import type { Signal } from '../../lib/signals/signal.js';
 import { SignalPoller } from '../../lib/signals/signal-poller.js';
 import { PushSignalSource } from '../../lib/signals/signal-source.js';
@@ -39,9 +46,11 @@ import { LinePool } from '../../lib/universe/line-pool.js';
 import type { RemovalFlatten, ResolveOutcome, UniverseEntryView, UniverseStatus } from '../../lib/universe/universe-types.js';
 import type { RunnerConfig } from './config.js';
 import { SIGNALS_PASSWORD_ENV } from './config-schema-signals.js';
+import { preemptionOptions } from './config-schema-strategy.js';
 import type { ControlList } from './control-api.js';
 import { SOURCES } from './supervisor-types.js';
 import { universeInstruments, type IbMarketData } from './ib-market-data.js';
+import { restorePlan, watermarkNote, type UniverseResume } from './universe-resume.js';
 
 export interface UniverseRunnerOptions {
   config: RunnerConfig;
@@ -60,6 +69,8 @@ export interface UniverseRunnerOptions {
   env?: Readonly<Record<string, string | undefined>>;
   /** How a flattening removal halts entries and closes (the supervisor's halts and closer: it owns the RiskEngine's halts) */
   removal?: RemovalHooks;
+  /** A resumed run: the journal's watermarks and members (universe-resume.ts readUniverseResume) */
+  resume?: UniverseResume;
 }
 
 /** The universe part of the run summary */
@@ -90,6 +101,8 @@ export class UniverseRunner {
   private readonly provider: SignalProvider | undefined;
   private readonly stores: Store[] = [];
   private readonly waitingFor = new Map<string, number>();
+  /** A removal's flatten override until its `retiring` state note is written */
+  private readonly removing = new Map<string, RemovalFlatten>();
   private readonly readyMs: number[] = [];
   private readonly waitedSet = new Set<string>();
   private readonly invalidSet = new Set<string>();
@@ -99,6 +112,8 @@ export class UniverseRunner {
   private active = 0;
   private peakActive = 0;
   private peakHeap = 0;
+  /** The last watermark journaled (JSON), so an unchanged one is not journaled again */
+  private journaledWatermark: string | undefined;
 
   private constructor(
     private readonly o: UniverseRunnerOptions,
@@ -111,10 +126,12 @@ export class UniverseRunner {
     const perInstrument = 1 + (config.data.realtimeBars ? 1 : 0);
     this.lines = new LinePool(config.data.lineBudget, perInstrument);
     const idleMs = config.universe.retireAfterMinutes !== undefined ? config.universe.retireAfterMinutes * 60_000 : undefined;
+    const configured = this.configured;
     this.universe = new KernelUniverse(kernel, {
       mode: config.universe.mode,
-      symbols: config.universe.mode === 'dynamic' ? [] : config.universe.symbols,
+      symbols: configured,
       ...(idleMs !== undefined ? { idleMs } : {}),
+      ...preemptionOptions(config.universe),
       strategyId: o.strategyId,
       interval: config.strategy.interval,
       history: config.strategy.warmup,
@@ -122,6 +139,18 @@ export class UniverseRunner {
       resolve: (symbol) => this.resolve(symbol),
       streams: { start: (i) => marketData.startInstrument(i), stop: (i) => marketData.removeInstrument(i) },
       removal: { flatten: config.universe.removal.flatten, ...(o.removal !== undefined ? { hooks: o.removal } : {}) },
+      // asked when the kernel starts: the positions are the engine's by then (journal, then broker)
+      restore: () => {
+        const positions = kernel.instruments.keys().filter((k) => kernel.portfolio.position(k) !== 0);
+        const plan = restorePlan({ configured, positions, ...(o.resume !== undefined ? { members: o.resume.members } : {}) });
+        // a removal repeated with its own policy journals that policy again (a second restart)
+        for (const r of plan.removing) if (r.flatten !== undefined) this.removing.set(r.symbol, r.flatten);
+        if (plan.signal.length + plan.added.length + plan.removing.length > 0) {
+          o.logger.info('universe: members restored at the start', plan);
+          o.note({ event: 'universe-restored', ...plan });
+        }
+        return plan;
+      },
     });
     const m = this.universe.manager;
     m.on((e) => {
@@ -150,7 +179,11 @@ export class UniverseRunner {
       }
       // a symbol that left (or never made it) holds no market-data entry
       if (e.to === 'retired' || e.to === 'invalid') marketData.removeInstrument(e.symbol);
-      o.note({ universe: e.symbol, from: e.from, to: e.to, ...(e.reason !== undefined ? { reason: e.reason } : {}) });
+      // origin and removal policy: what a resumed run needs to bring the member back as it was
+      const origin = m.entry(e.symbol)?.origin;
+      const flatten = e.to === 'retiring' ? (this.removing.get(e.symbol) ?? config.universe.removal.flatten) : undefined;
+      if (e.to === 'retiring') this.removing.delete(e.symbol);
+      o.note({ universe: e.symbol, from: e.from, to: e.to, ...(origin !== undefined ? { origin } : {}), ...(flatten !== undefined ? { flatten } : {}), ...(e.reason !== undefined ? { reason: e.reason } : {}) });
     });
     this.source = new PushSignalSource({ clock: o.clock, onSignal: (s) => this.onSignal(s), changed: (src, refresh) => kernel.sourceChanged(src, refresh) });
     kernel.addSource(this.source);
@@ -161,8 +194,14 @@ export class UniverseRunner {
       scheduler: o.scheduler,
       intervalMs: sig.pollSeconds * 1000,
       lateMs: sig.lateSeconds * 1000,
-      watermark: watermarkAt(o.clock.now()),
-      onSignals: (signals) => this.source.push(signals),
+      // a resumed run polls on from its last journaled watermark; a new one from its start
+      watermark: this.startWatermark(provider),
+      onSignals: (signals, watermark) => {
+        this.source.push(signals);
+        // journaled at hand-off, before the kernel dispatches the batch: every order it causes is
+        // journaled durably after this note, which makes the note durable too (at most once)
+        this.journalWatermark(provider!.name, watermark);
+      },
       onNewSymbols: (symbols) => {
         // resolving starts before the signal is dispatched: so does the readiness clock
         if (m.mode !== 'static') for (const sym of symbols) if (!this.waitingFor.has(sym) && m.entry(sym) === undefined) this.waitingFor.set(sym, performance.now());
@@ -202,6 +241,8 @@ export class UniverseRunner {
   }
 
   start(): void {
+    // a new run's starting point: a crash before its first batch resumes from here, not from the restart
+    if (this.poller !== undefined && this.provider !== undefined) this.journalWatermark(this.provider.name, this.poller.watermark);
     this.poller?.start();
   }
 
@@ -225,7 +266,41 @@ export class UniverseRunner {
   }
 
   remove(symbol: string, immediate: boolean, flatten?: RemovalFlatten): UniverseEntryView {
-    return this.universe.manager.remove(symbol, immediate ? 'immediate' : 'graceful', flatten !== undefined ? { flatten } : {});
+    // the policy goes into the `retiring` state note (a resumed run removes the symbol again with it)
+    if (flatten !== undefined) this.removing.set(symbol, flatten);
+    try {
+      return this.universe.manager.remove(symbol, immediate ? 'immediate' : 'graceful', flatten !== undefined ? { flatten } : {});
+    } finally {
+      this.removing.delete(symbol);
+    }
+  }
+
+  /**
+   * The instrument spec of a position the run holds or adopts before the universe starts (resume-run.ts
+   * `resolve`): the universe's instruments are in IbMarketData only once activated, so it is added
+   * (contract resolved, no stream) here. A static universe takes only its configured symbols and the
+   * members the journal names; other positions stay external.
+   */
+  async resolveHeld(instrument: string): Promise<InstrumentSpec> {
+    const u = this.o.config.universe;
+    const journaled = this.o.resume?.members.has(instrument) === true;
+    if (u.mode === 'static' && !this.configured.includes(instrument) && !journaled) return this.o.marketData.resolve(instrument);
+    const [spec] = universeInstruments({ ...u, symbols: [instrument] });
+    return this.o.marketData.addInstrument(spec!);
+  }
+
+  /** Resolves the instruments of a resumed run's positions and orders before the kernel restores them; returns those that failed */
+  async registerHeld(instruments: readonly string[]): Promise<string[]> {
+    const failed: string[] = [];
+    await Promise.all(
+      instruments.map((i) =>
+        this.resolveHeld(i).catch((e: unknown) => {
+          failed.push(i);
+          this.o.logger.warn('cannot resolve a held instrument', { instrument: i, error: e instanceof Error ? e.message : String(e) });
+        }),
+      ),
+    );
+    return failed.sort();
   }
 
   status(): UniverseStatus {
@@ -278,6 +353,28 @@ export class UniverseRunner {
   }
 
   // ---- ports ----------------------------------------------------------------------------------
+
+  private get configured(): string[] {
+    return this.o.config.universe.mode === 'dynamic' ? [] : [...this.o.config.universe.symbols];
+  }
+
+  private startWatermark(provider: SignalProvider): SignalWatermark {
+    const journaled = this.o.resume?.watermarks.get(provider.name);
+    if (journaled !== undefined) {
+      this.journaledWatermark = JSON.stringify(journaled);
+      this.o.logger.info('signals: resuming from the journaled watermark', { provider: provider.name, watermark: journaled });
+      return journaled;
+    }
+    if (this.o.resume !== undefined) this.o.logger.warn('signals: no watermark in the journal of the resumed run, polling from now', { provider: provider.name });
+    return watermarkAt(this.o.clock.now());
+  }
+
+  private journalWatermark(provider: string, watermark: SignalWatermark): void {
+    const json = JSON.stringify(watermark);
+    if (json === this.journaledWatermark) return;
+    this.journaledWatermark = json;
+    this.o.note({ ...watermarkNote(provider, watermark) });
+  }
 
   private onSignal(signal: Signal): void {
     this.symbolsSeen.add(signal.symbol);

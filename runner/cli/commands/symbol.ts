@@ -7,56 +7,11 @@
  * universe does not hold, a position open on --immediate) prints why and exits 5; nothing changed.
  */
 import type { Command } from 'commander';
-import { ConfigError } from '../../../lib/core/errors.js';
-import { loadRunnerConfig } from '../../live/config.js';
-import { CONTROL_TOKEN_ENV } from '../../live/config-schema-signals.js';
-import { ControlClient, type ControlAnswer } from '../../live/control-client.js';
 import type { ControlList } from '../../live/control-api.js';
-import { EXIT } from '../exit-codes.js';
-import { info, printJson, printTable } from '../output.js';
+import { info, printTable } from '../output.js';
+import { controlClient, reportAnswer as report, withConnection, type ControlFlags } from './control-connection.js';
 
-interface ControlFlags {
-  config?: string;
-  host?: string;
-  port?: string;
-  token?: string;
-  json?: boolean;
-}
-
-function client(flags: ControlFlags): ControlClient {
-  const config = flags.config !== undefined ? loadRunnerConfig(flags.config) : undefined;
-  const host = flags.host ?? config?.control.host ?? '127.0.0.1';
-  const port = Number(flags.port ?? config?.control.port);
-  if (!(Number.isInteger(port) && port > 0 && port < 65536)) {
-    throw new ConfigError('monger symbol', [`--port: the runner's control port is needed (--port N, or --config runner.yaml with control.port set; a runner on port 0 logs the port it picked)`]);
-  }
-  const token = flags.token ?? config?.control.token ?? process.env[CONTROL_TOKEN_ENV];
-  if (token === undefined || token === '') throw new ConfigError('monger symbol', [`--token: required (or control.token in --config, or $${CONTROL_TOKEN_ENV})`]);
-  return new ControlClient(host, port, token);
-}
-
-/** Prints the answer; a refusal sets exit code 5 */
-function report(a: ControlAnswer, flags: ControlFlags, ok: (body: Record<string, unknown>) => void): void {
-  const body = a.body as Record<string, unknown>;
-  if (a.status >= 400) {
-    const err = (body?.error ?? {}) as { code?: string; message?: string };
-    process.stderr.write(`refused (${a.status}${err.code ? ` ${err.code}` : ''}): ${err.message ?? JSON.stringify(a.body)}\n`);
-    process.exitCode = EXIT.CHECK_FAILED;
-    if (flags.json) printJson(a.body);
-    return;
-  }
-  if (flags.json) return printJson(a.body);
-  ok(body);
-}
-
-function withConnection(cmd: Command): Command {
-  return cmd
-    .option('--config <file>', 'the runner config (control.host, control.port, control.token)')
-    .option('--host <host>', 'control API host (default 127.0.0.1)')
-    .option('--port <port>', 'control API port')
-    .option('--token <token>', `control API token (default $${CONTROL_TOKEN_ENV})`)
-    .option('--json', 'print the JSON answer');
-}
+const client = (flags: ControlFlags) => controlClient(flags, 'monger symbol');
 
 export function registerSymbolCommands(program: Command): void {
   const s = program.command('symbol').description("Add, remove and list the running runner's symbols (its control API)");
