@@ -221,6 +221,35 @@ describe('runUniverseBacktest', () => {
     expect([on.peakLines, off.peakLines]).toEqual([1, 1]);
   });
 
+  it('preemption for a symbol already waiting: its stronger signal evicts at that minute and it trades as a from-the-start run', async () => {
+    // AAA's weak signal takes the only line at 10; BBB's first signal (12) is too weak to evict it
+    // (0.11 is not > 0.1 × 1.25), so BBB waits; its strong one at 20 takes the line in the pass that
+    // signal asks for (held work, done before the next event), and BBB trades at 20 exactly as a run
+    // that had it from the start
+    const trading: TradingRules = { defaults: { unitSize: 10, maxPosition: 10, tradeThreshold: 0.3 }, symbols: {} };
+    const bbb = [sig('BBB', 12, 0.11), sig('BBB', 20, 0.9), sig('BBB', 50, -0.9)];
+    const signals = new MemorySignalProvider([sig('AAA', 10, 0.1), ...bbb]);
+    const universe = { mode: 'dynamic' as const, interval: '1m' as const, history: 5, idleMs: 120 * MIN, maxSignalAgeMs: 15 * MIN, lineBudget: 1 };
+    const on = await runUniverseBacktest(config({ signals, trading, universe }));
+    const alone = await runUniverseBacktest(config({ signals: new MemorySignalProvider(bbb), trading, universe: { mode: 'static', symbols: ['BBB'], interval: '1m', history: 5 } }));
+    const bbbEvents = on.universeEvents.flatMap((e) => (e.type === 'state' && e.symbol === 'BBB' ? [[(e.ts - OPEN) / MIN, e.to]] : []));
+    expect(bbbEvents).toEqual([
+      [12, 'resolving'],
+      [12, 'waiting-for-line'],
+      [20, 'warming'],
+      [20, 'active'],
+      // idle 120 minutes after its last signal (50)
+      [170, 'retired'],
+    ]);
+    expect(on.universeEvents.find((e) => e.type === 'state' && e.symbol === 'AAA' && e.to === 'retired')).toMatchObject({ ts: OPEN + 20 * MIN, reason: 'evicted: line given to BBB (|signal| 0.9 > 0.1)' });
+    expect(on.orders.map((o) => [(o.createdAt - OPEN) / MIN, o.instrument, o.side, o.status])).toEqual([
+      [20, 'BBB', 'BUY', 'FILLED'],
+      [50, 'BBB', 'SELL', 'FILLED'],
+    ]);
+    expect(decisions(on.orders)).toEqual(decisions(alone.orders));
+    expect(on.fills).toEqual(alone.fills);
+  });
+
   it('skips an invalid ticker and refuses bad scripted actions with their codes, the run going on', async () => {
     const signals = new MemorySignalProvider([sig('AAA', 10, 1), sig('ZZZ', 12, 1), sig('ZZZ', 14, 1), sig('AAA', 30, -1)]);
     const r = await runUniverseBacktest(

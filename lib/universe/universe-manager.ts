@@ -14,9 +14,13 @@
  * signal|, then the longest waiting. `status().waiting` reports who waits and why. Preemption
  * (`preempt`, default on; the choice is preemption.ts): a waiter may take the lines of a weak, flat,
  * idle signal-driven member (retired: `evicted: …`; its unsubscribe and release come before the
- * waiter's acquire, so the budget holds). Checked when a symbol starts waiting and when a waiter
- * gets a signal (at once: the waiter activates at that time), and by a timer when a member comes of
- * age or goes flat (a fill is no place to unsubscribe).
+ * waiter's acquire, so the budget holds). A member's strength is its last signal's, 0 once that is
+ * older than `maxSignalAgeMs`. At most `maxEvictionsPer10Min` evictions in any 10 minutes (each
+ * costs a warm-up history request). A pass runs when a symbol starts waiting, a waiter gets a
+ * signal or a member goes flat (held work right after them, one for all: see requestPass; a fill is
+ * no place to unsubscribe); by a timer when a member comes of age or a spent eviction comes back;
+ * and every `preemptRecheckMs` while a waiter could evict (orders cancelled or expired, signals
+ * gone stale: changes nobody reports).
  *
  * Retirement: a signal-driven symbol with no signal for `idleMs`, flat and without working orders,
  * is unsubscribed and its lines freed; one with a position or orders is checked again when the host
@@ -31,12 +35,11 @@
  * cancel its orders and close the position with a market order (`ports.flatten`, repeated at each
  * recheck until flat), so the symbol leaves instead of waiting for an exit that may never come.
  */
-import { ConfigError } from '../core/errors.js';
 import { symbolProblem } from '../data/instrument.js';
 import type { Signal } from '../signals/signal.js';
-import { planEvictions, PREEMPT_DEFAULTS, signalStrength, type PreemptionPolicy } from './preemption.js';
+import { EvictionBudget, planEvictions, PREEMPT_DEFAULTS, signalStrength, type PreemptionPolicy } from './preemption.js';
+import { checkUniverseOptions } from './universe-options.js';
 import {
-  UNIVERSE_MODES,
   UNIVERSE_STATES,
   UniverseError,
   type ResolveOutcome,
@@ -48,8 +51,9 @@ import {
   type UniverseState,
   type UniverseStatus,
   type RemovalFlatten,
-  REMOVAL_FLATTEN,
 } from './universe-types.js';
+
+export { checkUniverseOptions };
 
 interface Entry {
   symbol: string;
@@ -78,6 +82,19 @@ interface Entry {
   waiters: { resolve: () => void; reject: (e: Error) => void }[];
 }
 
+/** A waiting symbol keyed for the waiting order: position, pinned, |last signal|, waiting since, symbol */
+interface WaitKey {
+  e: Entry;
+  hasPosition: boolean;
+  strength: number;
+}
+type Waiter = WaitKey & { symbol: string; pinned: boolean };
+type Member = { symbol: string; strength: number; activeSince: number; lastSignalAt: number; e: Entry };
+
+function byWaitingOrder(a: WaitKey, b: WaitKey): number {
+  return Number(b.hasPosition) - Number(a.hasPosition) || Number(b.e.pinned) - Number(a.e.pinned) || b.strength - a.strength || a.e.since - b.e.since || (a.e.symbol < b.e.symbol ? -1 : 1);
+}
+
 const MEMBER_STATES: ReadonlySet<UniverseState> = new Set(['pending', 'resolving', 'waiting-for-line', 'warming', 'active']);
 const IDLE = 'idle:';
 const PREEMPT = 'preempt';
@@ -92,6 +109,10 @@ export class UniverseManager {
   private readonly preemption: PreemptionPolicy | undefined;
   /** When the preemption timer is due (Infinity: not armed) */
   private preemptAt = Infinity;
+  /** A pass is queued as held work (requestPass) */
+  private passQueued = false;
+  private readonly evictionBudget: EvictionBudget;
+  private readonly preemptRecheckMs: number;
   /** By state, kept by transition(): the preemption checks and the waiting order look only at these */
   private readonly waiting = new Set<Entry>();
   private readonly active = new Set<Entry>();
@@ -113,6 +134,8 @@ export class UniverseManager {
     this.maxSignalAgeMs = options.maxSignalAgeMs ?? this.idleMs;
     this.flattenPolicy = options.removal?.flatten ?? 'market';
     this.preemption = options.preempt === false ? undefined : { minActiveMs: options.minActiveMs ?? PREEMPT_DEFAULTS.minActiveMs, margin: options.preemptMargin ?? PREEMPT_DEFAULTS.margin };
+    this.evictionBudget = new EvictionBudget(options.maxEvictionsPer10Min ?? PREEMPT_DEFAULTS.maxEvictionsPer10Min);
+    this.preemptRecheckMs = options.preemptRecheckMs ?? PREEMPT_DEFAULTS.recheckMs;
     for (const symbol of options.symbols ?? []) this.entries.set(symbol, newEntry(symbol, 'static', -Infinity));
   }
 
@@ -139,7 +162,7 @@ export class UniverseManager {
       if (e.state === 'active') this.deliver(e, signal);
       else e.pending = signal;
       // a waiter's strength changed: it may now outrank a member
-      if (e.state === 'waiting-for-line') this.preempt();
+      if (e.state === 'waiting-for-line') this.requestPass();
       return;
     }
     if (e?.state === 'invalid') {
@@ -282,8 +305,8 @@ export class UniverseManager {
     if (e === undefined || e.instrument !== instrument) return;
     const overdue = e.state === 'active' && !e.pinned && this.ports.now() >= (Number.isFinite(e.lastSignalAt) ? e.lastSignalAt : e.since) + this.idleMs;
     if (e.state === 'retiring' || overdue) this.ports.setTimer(IDLE + e.symbol, this.ports.now());
-    // a member that went flat may now be evicted for a waiter
-    else if (e.state === 'active' && !e.pinned) this.armPreempt(this.ports.now());
+    // a member that went flat may now be evicted for a waiter (after the fill's processing)
+    else if (e.state === 'active' && !e.pinned) this.requestPass();
   }
 
   entry(symbol: string): UniverseEntryView | undefined {
@@ -304,7 +327,7 @@ export class UniverseManager {
       mode: this.mode,
       lines: { budget: lines.budget, used: lines.used },
       states,
-      waiting: this.waitingInOrder().map((e) => ({ symbol: e.symbol, hasPosition: this.hasPosition(e), signal: e.lastValue, since: e.since, reason: e.reason ?? '' })),
+      waiting: this.waitingInOrder().map(({ e, hasPosition }) => ({ symbol: e.symbol, hasPosition, signal: e.lastValue, since: e.since, reason: e.reason ?? '' })),
       entries: [...this.entries.values()].map(view),
       counters: { ...this.counters },
     };
@@ -346,7 +369,7 @@ export class UniverseManager {
       this.transition(e, 'waiting-for-line', `line budget ${this.ports.lines.budget} used up (${this.ports.lines.used} lines held)`);
       this.resolveWaiters(e);
       this.armIdle(e);
-      this.preempt();
+      this.requestPass();
       return;
     }
     e.holdsLine = true;
@@ -420,31 +443,61 @@ export class UniverseManager {
   }
 
   /**
-   * Waiters that may evict: one with a position, a configured or operator-added one, or one with a signal still fresh enough to deliver
-   * (evicting for a signal that will be dropped as stale would gain nothing). Members offered:
-   * signal-driven, active, flat, no working orders; planEvictions applies age and margin.
+   * A pass for a new waiter, a waiter's signal or a member gone flat: one for all those handled
+   * together (hundreds of waiting symbols may signal at once), run as held work right after them.
+   * Not a timer at now: the kernel fires that just before its next, later event without waiting
+   * for the activation it starts, so the waiter would activate a bar late in a backtest. Held work
+   * completes at this simulated time (a backtest waits for it after each event: one pass per
+   * signal there); a live kernel runs it once the current batch of events is done.
+   */
+  private requestPass(): void {
+    if (this.preemption === undefined || this.waiting.size === 0 || this.passQueued) return;
+    this.passQueued = true;
+    this.ports.hold(
+      Promise.resolve().then(() => {
+        this.passQueued = false;
+        this.preempt();
+      }),
+    );
+  }
+
+  /**
+   * Waiters that may evict: one with a position, a configured or operator-added one, or one with a
+   * signal still fresh enough to deliver (evicting for a signal that will be dropped as stale would
+   * gain nothing). Members offered: signal-driven, active, flat, no working orders, with their
+   * strength (0 once their last signal is older than maxSignalAgeMs); planEvictions applies age,
+   * margin and the eviction budget.
    */
   private preempt(): void {
-    if (this.preemption === undefined || this.waiting.size === 0) return;
+    const p = this.preemption;
+    if (p === undefined || this.waiting.size === 0) return;
     const now = this.ports.now();
-    const members = [];
+    const members: Member[] = [];
+    let weakest = Infinity;
     for (const e of this.active) {
       if (e.origin !== 'signal' || e.pinned || e.removed) continue;
       if (this.ports.position(e.instrument!) !== 0 || this.ports.workingOrders(e.instrument!) > 0) continue;
-      members.push({ symbol: e.symbol, strength: signalStrength(e.lastValue), activeSince: e.since, lastSignalAt: e.lastSignalAt, e });
+      const strength = now - e.lastSignalAt <= this.maxSignalAgeMs ? signalStrength(e.lastValue) : 0;
+      weakest = Math.min(weakest, strength);
+      members.push({ symbol: e.symbol, strength, activeSince: e.since, lastSignalAt: e.lastSignalAt, e });
     }
-    if (members.length === 0) return;
-    // only waiters that could take even the weakest member are ordered (a signal of a waiter must stay cheap with hundreds waiting)
-    const floor = Math.min(...members.map((m) => m.strength)) * (1 + this.preemption.margin);
-    const able: Entry[] = [];
+    // only waiters that could take even the weakest member are ordered, each position asked once
+    const floor = weakest * (1 + p.margin);
+    const able: Waiter[] = [];
+    let hopeful = 0;
     for (const e of this.waiting) {
+      const hasPosition = this.hasPosition(e);
       const fresh = e.pending !== undefined && now - e.pending.availableAt <= this.maxSignalAgeMs;
-      if ((fresh && signalStrength(e.lastValue) > floor) || e.pinned || this.hasPosition(e)) able.push(e);
+      if (!hasPosition && !e.pinned && !fresh) continue;
+      hopeful++;
+      const strength = signalStrength(e.lastValue);
+      if (hasPosition || e.pinned || strength > floor) able.push({ symbol: e.symbol, strength, hasPosition, pinned: e.pinned, e });
     }
-    const waiters = this.waitingInOrder(able).map((e) => ({ symbol: e.symbol, strength: signalStrength(e.lastValue), hasPosition: this.hasPosition(e), pinned: e.pinned, e }));
-    const plan = planEvictions(waiters, members, now, this.preemption);
+    able.sort(byWaitingOrder);
+    const plan = planEvictions(able, members, now, p, this.evictionBudget.available(now));
     for (const { waiter, evictee, why } of plan.evictions) {
       this.counters.evicted++;
+      this.evictionBudget.spend(now);
       this.retire(evictee.e, `evicted: line given to ${waiter.symbol} (${why})`, false);
       // the freed lines go to this waiter, not to the head of the queue
       if (!this.ports.lines.tryAcquire(waiter.symbol)) {
@@ -454,22 +507,28 @@ export class UniverseManager {
       waiter.e.holdsLine = true;
       this.ports.hold(this.warm(waiter.e, waiter.e.generation));
     }
-    if (Number.isFinite(plan.recheckAt)) this.armPreempt(plan.recheckAt);
+    // the budget is spent: nothing can be evicted before a spent eviction leaves the window
+    if (plan.paced) this.armPreempt(this.evictionBudget.nextAt(now));
+    else {
+      if (Number.isFinite(plan.recheckAt)) this.armPreempt(plan.recheckAt);
+      // the others may be served by changes nobody reports: orders cancelled or expired, signals going stale
+      if (hopeful > plan.evictions.length) this.armPreempt(now + this.preemptRecheckMs);
+    }
   }
 
   /** Freed lines go to waiting symbols in priority order */
   private grantWaiting(): void {
-    for (const next of this.waitingInOrder()) {
+    for (const { e: next } of this.waitingInOrder()) {
       if (!this.ports.lines.tryAcquire(next.symbol)) return;
       next.holdsLine = true;
       this.ports.hold(this.warm(next, next.generation));
     }
   }
 
-  private waitingInOrder(waiting: Iterable<Entry> = this.waiting): Entry[] {
-    const key = [...waiting].map((e) => ({ e, position: this.hasPosition(e) ? 1 : 0, strength: Number.isFinite(e.lastValue) ? Math.abs(e.lastValue) : 0 }));
-    key.sort((a, b) => b.position - a.position || Number(b.e.pinned) - Number(a.e.pinned) || b.strength - a.strength || a.e.since - b.e.since || (a.e.symbol < b.e.symbol ? -1 : 1));
-    return key.map((k) => k.e);
+  private waitingInOrder(): WaitKey[] {
+    const keys: WaitKey[] = [];
+    for (const e of this.waiting) keys.push({ e, hasPosition: this.hasPosition(e), strength: signalStrength(e.lastValue) });
+    return keys.sort(byWaitingOrder);
   }
 
   private hasPosition(e: Entry): boolean {
@@ -529,27 +588,4 @@ function message(e: unknown): string {
 
 function seconds(ms: number): string {
   return ms % 60_000 === 0 ? `${ms / 60_000} min` : `${ms / 1000} s`;
-}
-
-/** Every problem of the options, by path; throws a ConfigError */
-export function checkUniverseOptions(o: UniverseOptions): void {
-  const problems: string[] = [];
-  if (!(UNIVERSE_MODES as readonly string[]).includes(o.mode)) problems.push(`universe.mode: expected one of ${UNIVERSE_MODES.join(', ')}, got ${JSON.stringify(o.mode)}`);
-  const symbols = o.symbols ?? [];
-  if (o.mode === 'dynamic' && symbols.length > 0) problems.push('universe.symbols: a dynamic universe is signal-driven only; use mode mixed for configured symbols plus signal-driven ones');
-  symbols.forEach((s, i) => {
-    const bad = symbolProblem(s);
-    if (bad !== undefined) problems.push(`universe.symbols[${i}]: ${bad}`);
-    else if (symbols.indexOf(s) !== i) problems.push(`universe.symbols[${i}]: '${s}' is listed twice`);
-  });
-  const flatten = o.removal?.flatten;
-  if (flatten !== undefined && !(REMOVAL_FLATTEN as readonly string[]).includes(flatten)) problems.push(`universe.removal.flatten: expected one of ${REMOVAL_FLATTEN.join(', ')}, got ${JSON.stringify(flatten)}`);
-  for (const k of ['idleMs', 'recheckMs', 'maxSignalAgeMs'] as const) {
-    const v = o[k];
-    if (v !== undefined && !(v > 0)) problems.push(`universe.${k}: expected a positive number of milliseconds (Infinity: never), got ${v}`);
-  }
-  if (o.preempt !== undefined && typeof o.preempt !== 'boolean') problems.push(`universe.preempt: expected true or false, got ${JSON.stringify(o.preempt)}`);
-  if (o.minActiveMs !== undefined && !(Number.isFinite(o.minActiveMs) && o.minActiveMs >= 0)) problems.push(`universe.minActiveMs: expected a number of milliseconds >= 0, got ${o.minActiveMs}`);
-  if (o.preemptMargin !== undefined && !(Number.isFinite(o.preemptMargin) && o.preemptMargin >= 0)) problems.push(`universe.preemptMargin: expected a number >= 0 (0.25: 25% stronger), got ${o.preemptMargin}`);
-  if (problems.length > 0) throw new ConfigError('universe', problems);
 }

@@ -41,7 +41,10 @@ export interface UniverseOptions {
   idleMs?: number;
   /** How soon a retirement held up by a position or working orders is checked again (besides when the position goes flat); default idleMs */
   recheckMs?: number;
-  /** A signal that waited for its symbol's activation longer than this is dropped, not traded; default idleMs */
+  /**
+   * A signal that waited for its symbol's activation longer than this is dropped, not traded; a
+   * member whose last signal arrived longer ago than this has strength 0 for preemption; default idleMs
+   */
   maxSignalAgeMs?: number;
   /** Graceful removal's policy for an open position; default { flatten: 'market' } */
   removal?: { flatten?: RemovalFlatten };
@@ -56,6 +59,14 @@ export interface UniverseOptions {
   minActiveMs?: number;
   /** The waiter's |signal| must exceed the member's × (1 + preemptMargin); default 0.25 */
   preemptMargin?: number;
+  /**
+   * At most this many evictions in any 10 minutes of engine time, all lines together (each costs a
+   * warm-up history request; IB allows 60 in 10 minutes); default 30, Infinity: no budget. When it
+   * is spent, waiters wait and the next pass comes when the oldest eviction leaves the window.
+   */
+  maxEvictionsPer10Min?: number;
+  /** While a waiter could evict (a position, pinned, or a fresh signal), passes are repeated this often; default 1 min */
+  preemptRecheckMs?: number;
 }
 
 export type ResolveOutcome =

@@ -8,7 +8,7 @@ import { validateStrategyParams } from '../../lib/engine/strategy-params.js';
 import type { StrategyDefinition } from '../../lib/engine/strategy.js';
 import { STRATEGIES, strategyNames } from '../../strategies/index.js';
 import { REMOVAL_FLATTEN, UNIVERSE_MODES, type UniverseOptions } from '../../lib/universe/universe-types.js';
-import { bool, expected, integer, nonNegative, oneOf, pattern, positive, section, symbol, text } from './config-schema-util.js';
+import { bool, expected, integer, nonNegative, oneOf, pattern, positive, positiveInt, section, symbol, text } from './config-schema-util.js';
 import type { Validation } from './config-validation.js';
 
 /**
@@ -42,7 +42,9 @@ const SEC_TYPES = ['STK', 'FUT', 'CASH'] as const;
  * `preemption`: with the line budget full, a waiting ticker with a stronger signal (|signal| above
  * the member's × (1 + `margin`), default 0.25) or an open position takes the lines of a
  * signal-driven trader that is flat, has no working orders and has been active `minActiveMinutes`
- * (default 5). `enabled: false` turns it off (default on); the defaults are lib/universe/preemption.ts's.
+ * (default 5). `maxEvictionsPer10Min` (default 30): at most that many evictions in any 10 minutes, all
+ * lines together; each starts a warm-up history request and IB allows 60 in 10 minutes. `enabled:
+ * false` turns it off (default on); the defaults are lib/universe/preemption.ts's.
  */
 export const universeSchema = section({
   mode: oneOf(UNIVERSE_MODES).default('static'),
@@ -50,8 +52,13 @@ export const universeSchema = section({
   retireAfterMinutes: positive('a positive number of minutes').optional(),
   removal: section({ flatten: oneOf(REMOVAL_FLATTEN).default('market') }, "a mapping { flatten: market | none }").default({ flatten: 'market' }),
   preemption: section(
-    { enabled: bool().optional(), minActiveMinutes: nonNegative('a number of minutes >= 0').optional(), margin: nonNegative('a number >= 0 (0.25: 25% stronger)').optional() },
-    'a mapping { enabled, minActiveMinutes, margin }',
+    {
+      enabled: bool().optional(),
+      minActiveMinutes: nonNegative('a number of minutes >= 0').optional(),
+      margin: nonNegative('a number >= 0 (0.25: 25% stronger)').optional(),
+      maxEvictionsPer10Min: positiveInt('a positive integer (evictions in any 10 minutes)').optional(),
+    },
+    'a mapping { enabled, minActiveMinutes, margin, maxEvictionsPer10Min }',
   ).optional(),
   secType: oneOf(SEC_TYPES).default('STK'),
   exchange: text('an exchange (SMART, NYSE, CME…)').default('SMART'),
@@ -108,11 +115,12 @@ export function checkUniverse(universe: UniverseSettings | undefined, v: Validat
 }
 
 /** The universe manager's preemption options from `universe.preemption` (unset keys: its defaults) */
-export function preemptionOptions(universe: UniverseSettings): Pick<UniverseOptions, 'preempt' | 'minActiveMs' | 'preemptMargin'> {
+export function preemptionOptions(universe: UniverseSettings): Pick<UniverseOptions, 'preempt' | 'minActiveMs' | 'preemptMargin' | 'maxEvictionsPer10Min'> {
   const p = universe.preemption ?? {};
   return {
     ...(p.enabled !== undefined ? { preempt: p.enabled } : {}),
     ...(p.minActiveMinutes !== undefined ? { minActiveMs: p.minActiveMinutes * 60_000 } : {}),
     ...(p.margin !== undefined ? { preemptMargin: p.margin } : {}),
+    ...(p.maxEvictionsPer10Min !== undefined ? { maxEvictionsPer10Min: p.maxEvictionsPer10Min } : {}),
   };
 }

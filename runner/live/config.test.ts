@@ -600,9 +600,20 @@ describe('signal-driven universe, signals and control (issue 10)', () => {
     expect(problems(change((c) => (dynamic(c), (c.universe.preemption = { enabled: 'no', margin: -1, after: 3 }))))).toEqual([
       "universe.preemption.enabled: expected true or false, got 'no'",
       'universe.preemption.margin: expected a number >= 0 (0.25: 25% stronger), got -1',
-      'universe.preemption.after: unknown setting; expected one of enabled, minActiveMinutes, margin',
+      'universe.preemption.after: unknown setting; expected one of enabled, minActiveMinutes, margin, maxEvictionsPer10Min',
     ]);
     expect(problems(change((c) => (c.universe.preemption = { enabled: true })))).toEqual(['universe.preemption: only signal-driven symbols (mode dynamic or mixed) give up their lines']);
+  });
+
+  it('preemption.maxEvictionsPer10Min: the eviction budget, a positive integer, mapped to the universe option (unset: the default 30)', () => {
+    const c = load(change((c) => (dynamic(c), (c.universe.preemption = { maxEvictionsPer10Min: 12 }))));
+    expect(preemptionOptions(c.universe)).toEqual({ maxEvictionsPer10Min: 12 });
+    expect(preemptionOptions(load(change((c) => (dynamic(c), (c.universe.preemption = { margin: 0.5 })))).universe)).not.toHaveProperty('maxEvictionsPer10Min');
+    for (const bad of [0, 2.5, -3, 'many']) {
+      expect(problems(change((c) => (dynamic(c), (c.universe.preemption = { maxEvictionsPer10Min: bad }))))).toEqual([
+        `universe.preemption.maxEvictionsPer10Min: expected a positive integer (evictions in any 10 minutes), got ${typeof bad === 'string' ? `'${bad}'` : bad}`,
+      ]);
+    }
   });
 
   it('control: loopback only, a token of 16+ characters from the file or $MONGER_CONTROL_TOKEN', () => {
