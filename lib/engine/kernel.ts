@@ -254,6 +254,9 @@ export class Kernel implements KernelServices {
       }
       const t = src.nextTime;
       if (t > until || t === Infinity) break;
+      // a timer due before t fires alone first: work it holds (a universe activation) completes at
+      // the timer's time, before the next event, as work held by an event does
+      if (t > this.lastEventTime && this.fireDueTimer(t)) continue;
       // live bars may arrive after time moved past their close: they never move time back
       if (t > this.lastEventTime) this.advanceTo(t);
       src.dispatch();
@@ -273,20 +276,25 @@ export class Kernel implements KernelServices {
 
   /** Moves time to `t`: fires earlier timers, closes trading days, samples equity */
   private advanceTo(t: number, inclusive = false): void {
+    while (this.fireDueTimer(t, inclusive));
     if (this.unsampled && t > this.lastEventTime) this.sampleEquity(this.lastEventTime);
-    for (;;) {
-      const timerAt = this.timers.nextTime();
-      const due = inclusive ? timerAt <= t : timerAt < t;
-      if (!due) break;
-      this.moveClock(timerAt);
-      const timer = this.timers.pop()!;
-      const runtime = this.strategyById.get(timer.strategyId);
-      this.bus.publish('engine.timer', { name: timer.name, strategyId: timer.strategyId, ts: timerAt });
-      runtime?.handlers.onTimer?.(timer.name, timerAt);
-      this.drain();
-      this.sampleEquity(timerAt);
-    }
     this.moveClock(t);
+  }
+
+  /** Fires the next timer due before `t` (at `t` too when inclusive), if any: true when one fired */
+  private fireDueTimer(t: number, inclusive = false): boolean {
+    const timerAt = this.timers.nextTime();
+    if (!(inclusive ? timerAt <= t : timerAt < t)) return false;
+    // the equity of the last event is sampled before time moves on
+    if (this.unsampled && t > this.lastEventTime) this.sampleEquity(this.lastEventTime);
+    this.moveClock(timerAt);
+    const timer = this.timers.pop()!;
+    const runtime = this.strategyById.get(timer.strategyId);
+    this.bus.publish('engine.timer', { name: timer.name, strategyId: timer.strategyId, ts: timerAt });
+    runtime?.handlers.onTimer?.(timer.name, timerAt);
+    this.drain();
+    this.sampleEquity(timerAt);
+    return true;
   }
 
   private moveClock(t: number): void {

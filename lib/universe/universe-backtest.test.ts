@@ -250,6 +250,20 @@ describe('runUniverseBacktest', () => {
     expect(on.fills).toEqual(alone.fills);
   });
 
+  it('preemption by timer: a member coming of age is evicted and the waiter activates and trades at that minute, not a bar later', async () => {
+    // AAA (weak, active at 10) is too young to evict when BBB's strong signal arrives at 12; the
+    // pass the young-member timer asks for at 15 (10 + minActiveMs 5) evicts it. The kernel fires a
+    // timer due before the next event on its own and waits for the work it holds (the activation),
+    // so BBB is active and trades at 15, as an event-driven eviction would
+    const trading: TradingRules = { defaults: { unitSize: 10, maxPosition: 10, tradeThreshold: 0.3 }, symbols: {} };
+    const signals = new MemorySignalProvider([sig('AAA', 10, 0.1), sig('BBB', 12, 0.9)]);
+    const universe = { mode: 'dynamic' as const, interval: '1m' as const, history: 5, idleMs: 120 * MIN, maxSignalAgeMs: 15 * MIN, lineBudget: 1, preemptRecheckMs: 60 * MIN };
+    const r = await runUniverseBacktest(config({ signals, trading, universe }));
+    const events = r.universeEvents.flatMap((e) => (e.type === 'state' && (e.ts - OPEN) / MIN <= 16 ? [`${(e.ts - OPEN) / MIN} ${e.symbol} ${e.to}`] : []));
+    expect(events).toEqual(['10 AAA resolving', '10 AAA warming', '10 AAA active', '12 BBB resolving', '12 BBB waiting-for-line', '15 AAA retired', '15 BBB warming', '15 BBB active']);
+    expect(r.orders.map((o) => [(o.createdAt - OPEN) / MIN, o.instrument, o.side])).toEqual([[15, 'BBB', 'BUY']]);
+  });
+
   it('skips an invalid ticker and refuses bad scripted actions with their codes, the run going on', async () => {
     const signals = new MemorySignalProvider([sig('AAA', 10, 1), sig('ZZZ', 12, 1), sig('ZZZ', 14, 1), sig('AAA', 30, -1)]);
     const r = await runUniverseBacktest(

@@ -85,6 +85,8 @@ export interface UniverseSummary {
   invalid: number;
   /** Distinct symbols that waited for market-data lines, and those still waiting at the end */
   waited: number;
+  /** Members retired to give their lines to a stronger waiter (preemption) */
+  evicted: number;
   waitingAtEnd: number;
   lines: { budget: number; peak: number; atEnd: number };
   signals: { polled: number; delivered: number; ignored: number; skippedInvalid: number; droppedStale: number; symbols: number };
@@ -339,6 +341,7 @@ export class UniverseRunner {
       retired: this.retired,
       invalid: this.invalidSet.size,
       waited: this.waitedSet.size,
+      evicted: c.evicted,
       waitingAtEnd: st.waiting.length,
       lines: { budget: this.lines.budget, peak: this.lines.peak, atEnd: this.lines.used },
       signals: { polled: this.poller?.delivered ?? 0, delivered: c.delivered, ignored: c.ignored, skippedInvalid: c.skippedInvalid, droppedStale: c.droppedStale, symbols: this.symbolsSeen.size },
