@@ -55,7 +55,7 @@ import { OperatorControl } from './supervisor-operator.js';
 import { removalHooks, UniverseRunner, type UniverseSummary } from './universe-runner.js';
 import { heldInstruments, readUniverseResume } from './universe-resume.js';
 import type { IbSessionOptions } from '../../lib/ib/ib-session.js';
-import { riskLimitsFromConfig, SUPERVISOR_ID, SUPERVISOR_VERSION, supervisorOptionsFromConfig, TradingSupervisor } from './supervisor.js';
+import { riskLimitsFromConfig, STICKY_SOURCES, SUPERVISOR_ID, SUPERVISOR_VERSION, supervisorOptionsFromConfig, TradingSupervisor } from './supervisor.js';
 
 export interface RunnerOptions {
   logger: Logger;
@@ -182,9 +182,11 @@ export async function runRunner(config: RunnerConfig, options: RunnerOptions): P
     if (options.provenance !== undefined) journal.append('note', { payload: { strategy: options.provenance } });
     let stopReason = 'stopped';
     let intents = 0;
+    // set once the supervisor exists (a failure before that holds no halt)
+    let stickyHaltInForce = (): boolean => false;
     cleanups.push(async () => {
       // a run that failed after it may have traded stays unfinished: the next start resumes it
-      if (failure !== undefined && keepUnfinished(intents, recovery)) {
+      if (failure !== undefined && keepUnfinished(intents, recovery, stickyHaltInForce())) {
         journal.append('note', { payload: { event: 'failed', error: failure instanceof Error ? failure.message : String(failure) } });
         await journal.flush();
         return;
@@ -352,6 +354,7 @@ export async function runRunner(config: RunnerConfig, options: RunnerOptions): P
         journal.append(a.type === 'halt' || a.type === 'halt-instrument' ? 'halt' : a.type === 'resume' || a.type === 'resume-instrument' ? 'resume' : 'note', { ts: now(), payload: a });
       },
     });
+    stickyHaltInForce = () => supervisor!.haltsInForce().some((h) => STICKY_SOURCES.has(h.source));
     // the universe's internal strategy goes first: configured symbols are requested before anyone trades
     const universe = signalDriven
       ? await UniverseRunner.create({ config, kernel, marketData, strategyId: definition.name, clock, scheduler: driver?.scheduler ?? (speed === 1 ? { setTimeout, clearTimeout: (h) => clearTimeout(h as ReturnType<typeof setTimeout>) } : scaledScheduler(speed)), replayStore, logger: log, note: (payload) => journal.append('note', { ts: now(), payload }), removal: removalHooks(supervisor), ...(recovery !== undefined ? { resume: await readUniverseResume(journalStore, journal.runId) } : {}) })

@@ -89,6 +89,8 @@ describe('keepUnfinished (a run that failed)', () => {
     expect(keepUnfinished(0, undefined)).toBe(false);
     expect(keepUnfinished(0, none)).toBe(false);
     expect(keepUnfinished(1, undefined)).toBe(true);
+    // a sticky halt this process's supervisor holds (an operator's instrument halt, say)
+    expect(keepUnfinished(0, undefined, true)).toBe(true);
     expect(keepUnfinished(0, { ...none, positions: { SPY: { quantity: 100, avgPrice: 450 } } })).toBe(true);
     expect(keepUnfinished(0, { ...none, halted: { ...none.halted, sources: { drawdown: { seq: 3, reason: 'drawdown 2%' } } } })).toBe(true);
   });

@@ -156,10 +156,11 @@ export function supervisorRestore(recovery: Pick<Recovery, 'halted' | 'lossBasel
 
 /**
  * Whether a run that failed must stay unfinished (the next start resumes it): it sent or adopted
- * orders, holds positions by its journal, or has a halt in force an operator must lift.
+ * orders, holds positions by its journal, or has a halt in force an operator must lift (`stickyNow`:
+ * this process's supervisor holds a sticky halt, of the book or of one instrument).
  */
-export function keepUnfinished(intents: number, recovery: Pick<Recovery, 'orders' | 'positions' | 'halted'> | undefined): boolean {
-  if (intents > 0) return true;
+export function keepUnfinished(intents: number, recovery: Pick<Recovery, 'orders' | 'positions' | 'halted'> | undefined, stickyNow = false): boolean {
+  if (intents > 0 || stickyNow) return true;
   if (recovery === undefined) return false;
   return recovery.orders.size > 0 || Object.keys(recovery.positions).length > 0 || Object.keys(recovery.halted.sources).length > 0;
 }
