@@ -9,6 +9,7 @@ import { ppoBenchmarks } from './ppo.bench.js';
 import { rlEnvBenchmarks } from './rl-env.bench.js';
 import { runnerBenchmarks } from './runner.bench.js';
 import { universeBenchmarks } from './universe.bench.js';
+import { universePreemptBenchmarks } from './universe-preempt.bench.js';
 import { walkForwardBenchmarks } from './walkforward.bench.js';
 
 const args = process.argv.slice(2);
@@ -23,7 +24,8 @@ const suites: [string, () => Promise<BenchReport>][] = [
   ['ib', ibBenchmarks],
   ['runner', runnerBenchmarks],
   ['rl-env', rlEnvBenchmarks],
-  ['universe', universeBenchmarks],
+  // the runner's activation path over TCP, then the manager's preemption cost alone
+  ['universe', async () => ({ ...(await universeBenchmarks()), ...(await universePreemptBenchmarks()) })],
   ['ppo', ppoBenchmarks],
 ];
 const unknown = only.filter((name) => !suites.some(([s]) => s === name));
