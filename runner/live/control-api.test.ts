@@ -39,6 +39,9 @@ describe('control API: DELETE /symbols/SYM', () => {
     const bad = await fetch(`http://${host}:${port}/symbols/AAPL?flatten=limit`, { method: 'DELETE', headers: { authorization: `Bearer ${TOKEN}` } });
     expect(bad.status).toBe(400);
     expect(await bad.json()).toEqual({ error: { code: 'BAD_REQUEST', message: "flatten: expected one of market, none, got 'limit'" } });
+    const malformed = await fetch(`http://${host}:${port}/symbols/%E0%A4%A`, { method: 'DELETE', headers: { authorization: `Bearer ${TOKEN}` } });
+    expect(malformed.status).toBe(400);
+    expect(await malformed.json()).toEqual({ error: { code: 'BAD_REQUEST', message: "malformed symbol in the path: '%E0%A4%A'" } });
     expect(calls).toEqual([
       ['AAPL', false, undefined],
       ['AAPL', false, 'none'],
@@ -95,6 +98,40 @@ describe('control API: status and halts', () => {
     expect(((await client.status()).body as { halts: unknown[] }).halts).toEqual([]);
     expect(s.kernel.risk.halted).toBe(false);
     expect(s.actions.filter((a) => a.source === 'operator').map((a) => a.type)).toEqual(['halt', 'resume']);
+  });
+
+  it('answers a halt or a resume only once what it journaled is durable', async () => {
+    s = await supervisedKernel({});
+    let release: () => void = () => undefined;
+    const flushes: string[] = [];
+    api = new ControlApi({
+      host: '127.0.0.1',
+      port: 0,
+      token: TOKEN,
+      logger: silentLogger,
+      target: undefined,
+      operator: s.operator,
+      durable: () => {
+        flushes.push(s!.actions.map((a) => `${a.type}:${a.source}`).join(','));
+        return new Promise<void>((r) => (release = r));
+      },
+    });
+    const { host, port } = await api.start();
+    const client = new ControlClient(host, port, TOKEN);
+    let answered = false;
+    const halt = client.halt('maintenance').then((r) => ((answered = true), r));
+    while (flushes.length === 0) await new Promise((r) => setTimeout(r, 5));
+    // the halt took effect and is waiting to be made durable: no answer yet
+    expect(s.supervisor.haltsInForce().map((h) => h.source)).toEqual(['operator']);
+    await new Promise((r) => setTimeout(r, 50));
+    expect(answered).toBe(false);
+    release();
+    expect((await halt).status).toBe(200);
+    const resume = client.resume('operator');
+    while (flushes.length === 1) await new Promise((r) => setTimeout(r, 5));
+    release();
+    expect((await resume).status).toBe(200);
+    expect(flushes).toEqual([expect.stringContaining('halt:operator'), expect.stringContaining('resume:operator')]);
   });
 
   it('refusals: 400 bad body or unknown source, 404 unknown instrument, 409 not in force / confirm required / lifts itself; nothing changes', async () => {

@@ -60,6 +60,11 @@ export interface ControlApiOptions {
   target: ControlTarget | undefined;
   /** Status and halts; undefined: those endpoints answer 404 */
   operator?: Pick<OperatorControl, 'status' | 'halt' | 'resume'>;
+  /**
+   * Makes what the operator's request journaled durable (the runner: journal.flush) before it is
+   * answered: an acknowledged halt survives a crash right after the answer
+   */
+  durable?: () => Promise<void>;
   logger: Logger;
 }
 
@@ -122,7 +127,12 @@ export class ControlApi {
       }
       const m = /^\/symbols\/([^/]+)$/.exec(path);
       if (m && req.method === 'DELETE') {
-        const symbol = decodeURIComponent(m[1]!);
+        let symbol: string;
+        try {
+          symbol = decodeURIComponent(m[1]!);
+        } catch {
+          return send(res, 400, { error: { code: 'BAD_REQUEST', message: `malformed symbol in the path: '${m[1]}'` } });
+        }
         const immediate = ['1', 'true'].includes(url.searchParams.get('immediate') ?? '');
         const flatten = url.searchParams.get('flatten') ?? undefined;
         if (flatten !== undefined && !(REMOVAL_FLATTEN as readonly string[]).includes(flatten)) {
@@ -151,10 +161,12 @@ export class ControlApi {
     const body = (await readJson(req)) ?? {};
     if (path === '/halt') {
       const a = op.halt(body);
+      await this.o.durable?.();
       if (!a.already) this.o.logger.warn('control: operator halt', { instrument: a.halted.instrument, reason: a.halted.detail });
       return send(res, 200, a);
     }
     const a = op.resume(body);
+    await this.o.durable?.();
     this.o.logger.warn('control: halt lifted', { source: a.lifted.source, instrument: a.lifted.instrument, detail: a.lifted.detail, ...(a.rebased !== undefined ? { rebased: a.rebased } : {}) });
     return send(res, 200, a);
   }

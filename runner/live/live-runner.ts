@@ -397,7 +397,7 @@ export async function runRunner(config: RunnerConfig, options: RunnerOptions): P
     if (config.control.enabled) {
       // status and halts for the operator (supervisor-operator.ts); symbols only with a universe
       const operator = new OperatorControl({ supervisor, kernel, run: { runId: journal.runId, mode: config.mode, strategy: definition.name, version }, connection: () => session.state });
-      const control = new ControlApi({ host: config.control.host, port: config.control.port, token: config.control.token!, target: universe === undefined ? undefined : { add: (sym, wait) => universe.add(sym, wait), remove: (sym, immediate, flatten) => universe.remove(sym, immediate, flatten), list: () => universe.list() }, operator, logger: log });
+      const control = new ControlApi({ host: config.control.host, port: config.control.port, token: config.control.token!, target: universe === undefined ? undefined : { add: (sym, wait) => universe.add(sym, wait), remove: (sym, immediate, flatten) => universe.remove(sym, immediate, flatten), list: () => universe.list() }, operator, durable: () => journal.flush(), logger: log });
       // started before onControl is asked: `onControl?.(await control.start())` skips the start without a listener (the CLI)
       const address = await control.start();
       options.onControl?.(address);
