@@ -18,10 +18,11 @@
  * - Timers (idle checks, scripted actions) belong to an internal strategy `universe`, added before
  *   the served strategy so the configured symbols are requested before anyone starts trading.
  * - Restore (a restarted runner, or a new run that adopted the broker's positions): in the internal
- *   strategy's onStart, right after the configured symbols, positions outside them come back as
- *   signal-driven members, operator-added members come back pinned and symbols that were being
- *   removed are activated and removed again (see UniverseRestore). It has to happen there: the
- *   subscriptions are made for the served strategy, which the kernel knows only once it runs.
+ *   strategy's onStart, before the configured symbols, so held positions get lines first: positions
+ *   outside them come back as signal-driven members, symbols that were being removed are activated
+ *   and removed again (entries stopped at once, signals skipped until then), operator-added members
+ *   come back pinned (see UniverseRestore). It has to happen there: the subscriptions are made for
+ *   the served strategy, which the kernel knows only once it runs.
  */
 import { z } from 'zod';
 import { ConfigError, DataError } from '../core/errors.js';
@@ -117,6 +118,8 @@ export interface KernelUniverseOptions extends UniverseOptions {
   removal?: UniverseOptions['removal'] & { hooks?: RemovalHooks };
   /** Members to bring back at the start; a function is asked in onStart (after positions were restored) */
   restore?: UniverseRestore | (() => UniverseRestore);
+  /** Each restore result as it settles (the runner alerts on the failed ones) */
+  onRestoreResult?: (r: UniverseRestoreResult) => void;
 }
 
 export class KernelUniverse {
@@ -127,6 +130,10 @@ export class KernelUniverse {
   readonly restoreResults: UniverseRestoreResult[] = [];
   /** Restored symbols to remove again once active, with their removal policy */
   private readonly removeWhenActive = new Map<string, RemovalFlatten | undefined>();
+  /** Signal-driven members restored by notice whose activation has not settled yet */
+  private readonly restoringSignal = new Set<string>();
+  private readonly hooks: RemovalHooks;
+  private readonly onRestoreResult: ((r: UniverseRestoreResult) => void) | undefined;
   /** The trading parameters each activated instrument trades with */
   readonly params = new Map<string, TradingParams>();
   private target: StrategyRuntime | undefined;
@@ -148,6 +155,8 @@ export class KernelUniverse {
     const lines = options.lines ?? new LinePool(Infinity);
     const k = kernel;
     const hooks = options.removal?.hooks ?? this.kernelRemovalHooks();
+    this.hooks = hooks;
+    this.onRestoreResult = options.onRestoreResult;
     this.manager = new UniverseManager(options, {
       resolve: options.resolve,
       lines,
@@ -189,9 +198,10 @@ export class KernelUniverse {
           this.target = kernel.strategyList().find((r) => r.id === options.strategyId);
           target();
           actions.forEach((a, i) => ctx.setTimer(`action:${i}`, a.at));
-          this.manager.start();
+          // held positions are requested before the configured symbols: the first lines go to them
           const restore = typeof options.restore === 'function' ? options.restore() : options.restore;
           if (restore !== undefined) this.restore(restore, new Set(options.symbols ?? []));
+          this.manager.start();
         },
         onTimer: (name: string) => {
           if (name.startsWith('action:')) this.act(actions[Number(name.slice(7))]!);
@@ -205,7 +215,16 @@ export class KernelUniverse {
       if (kernel.portfolio.quantityAt(f.instrumentIndex) === 0) this.manager.onFlat(f.instrument);
     });
     this.manager.on((e) => {
-      if (e.type !== 'state' || !this.removeWhenActive.has(e.symbol)) return;
+      if (e.type !== 'state') return;
+      if (this.restoringSignal.has(e.symbol)) {
+        // settled: active or waiting for a line (as an add resolves), or failed
+        if (e.to === 'active' || e.to === 'waiting-for-line') this.settled({ symbol: e.symbol, as: 'signal', ok: true });
+        else if (e.to === 'invalid' || e.to === 'retired') this.settled({ symbol: e.symbol, as: 'signal', ok: false, error: `${e.to}${e.reason !== undefined ? `: ${e.reason}` : ''}` });
+        else return;
+        this.restoringSignal.delete(e.symbol);
+        return;
+      }
+      if (!this.removeWhenActive.has(e.symbol)) return;
       if (e.to === 'active') {
         const flatten = this.removeWhenActive.get(e.symbol);
         this.removeWhenActive.delete(e.symbol);
@@ -213,12 +232,29 @@ export class KernelUniverse {
         this.kernel.hold(Promise.resolve().then(() => this.removeAgain(e.symbol, flatten)));
       } else if (e.to === 'invalid' || e.to === 'retired') {
         this.removeWhenActive.delete(e.symbol);
-        this.restoreResults.push({ symbol: e.symbol, as: 'removing', ok: false, error: `${e.to}${e.reason !== undefined ? `: ${e.reason}` : ''}` });
+        this.removalFailed(e.symbol, `${e.to}${e.reason !== undefined ? `: ${e.reason}` : ''}`);
       }
     });
   }
 
-  /** See UniverseRestore; in onStart, after the configured symbols were requested */
+  private settled(r: UniverseRestoreResult): void {
+    this.restoreResults.push(r);
+    this.onRestoreResult?.(r);
+  }
+
+  /** A symbol being removed did not come back: its restore stop is lifted (nothing trades it now; a later activation would find it halted) */
+  private removalFailed(symbol: string, error: string): void {
+    this.manager.awaitRemoval(symbol, false);
+    this.hooks.resumeEntries(symbol);
+    this.settled({ symbol, as: 'removing', ok: false, error });
+  }
+
+  /**
+   * See UniverseRestore; in onStart, before the configured symbols are requested. Order: positions
+   * (signal-driven), then removals (positions too), then added members: who is requested first gets
+   * the free lines first, and a position without data has no exits. Restore symbols are the engine's
+   * instrument keys (they come from its positions; the runner's keys are the tickers).
+   */
   private restore(r: UniverseRestore, configured: ReadonlySet<string>): void {
     const m = this.manager;
     const member = (symbol: string) => {
@@ -228,39 +264,46 @@ export class KernelUniverse {
     const add = (symbol: string, as: UniverseRestoreResult['as']) => {
       this.kernel.hold(
         m.add(symbol).then(
-          () => void (as !== 'removing' && this.restoreResults.push({ symbol, as, ok: true })),
+          () => void (as !== 'removing' && this.settled({ symbol, as, ok: true })),
           (e: unknown) => {
+            const error = e instanceof Error ? e.message : String(e);
+            if (as !== 'removing') this.settled({ symbol, as, ok: false, error });
             // a removal that ended in invalid/retired was reported by the state listener already
-            if (as === 'removing' && !this.removeWhenActive.delete(symbol)) return;
-            this.restoreResults.push({ symbol, as, ok: false, error: e instanceof Error ? e.message : String(e) });
+            else if (this.removeWhenActive.delete(symbol)) this.removalFailed(symbol, error);
           },
         ),
       );
     };
+    const signal = (r.signal ?? []).filter((s) => !configured.has(s) && !member(s));
+    if (m.mode === 'static') for (const symbol of signal) add(symbol, 'signal');
+    else {
+      for (const symbol of signal) this.restoringSignal.add(symbol);
+      m.notice(signal);
+      for (const symbol of signal) {
+        if (m.entry(symbol) !== undefined) continue;
+        this.restoringSignal.delete(symbol);
+        this.settled({ symbol, as: 'signal', ok: false, error: 'not a valid symbol' });
+      }
+    }
     for (const x of r.removing ?? []) {
       this.removeWhenActive.set(x.symbol, x.flatten);
       // a configured symbol is already on its way (the universe's start)
       if (!member(x.symbol)) add(x.symbol, 'removing');
+      // no entry until it is removed again: the supervisor's removal halt is not sticky, so a restart
+      // lost it, and a signal held while it warms up would otherwise be delivered before the removal
+      this.hooks.stopEntries(x.symbol, 'being removed from the universe (restored): entries stay stopped');
+      m.awaitRemoval(x.symbol);
     }
     for (const symbol of r.added ?? []) if (!configured.has(symbol) && !member(symbol)) add(symbol, 'added');
-    const signal = (r.signal ?? []).filter((s) => !configured.has(s) && !member(s));
-    if (m.mode === 'static') for (const symbol of signal) add(symbol, 'signal');
-    else {
-      m.notice(signal);
-      for (const symbol of signal) {
-        const state = m.entry(symbol)?.state;
-        this.restoreResults.push(state === undefined ? { symbol, as: 'signal', ok: false, error: 'not a valid symbol' } : { symbol, as: 'signal', ok: true });
-      }
-    }
   }
 
   private removeAgain(symbol: string, flatten: RemovalFlatten | undefined): void {
     try {
       this.manager.remove(symbol, 'graceful', flatten !== undefined ? { flatten } : {});
-      this.restoreResults.push({ symbol, as: 'removing', ok: true });
+      this.settled({ symbol, as: 'removing', ok: true });
     } catch (e) {
       if (!(e instanceof UniverseError)) throw e;
-      this.restoreResults.push({ symbol, as: 'removing', ok: false, error: e.message });
+      this.removalFailed(symbol, e.message);
     }
   }
 

@@ -312,6 +312,34 @@ describe('UniverseManager', () => {
     expect(h.m.counters.droppedStale).toBe(1);
   });
 
+  it('restore: a symbol awaiting its repeated removal gets no signal (not even one held while it warms up) and keeps its entries stopped until added again', async () => {
+    const h = harness({ mode: 'dynamic' }, { flattenPort: true });
+    h.m.start();
+    const added = h.m.add('EEE');
+    h.m.awaitRemoval('EEE');
+    // arrives while EEE resolves and warms up: skipped, not held for delivery at activation
+    h.m.onSignal({ ts: 0, availableAt: 0, symbol: 'EEE', value: 1 });
+    await added;
+    await h.settle();
+    expect(h.state('EEE')).toBe('active');
+    await h.signal('EEE', 1);
+    expect(h.delivered).toEqual([]);
+    expect(h.m.counters.skippedRetiring).toBe(2);
+    // active, but entries stay stopped: no resume before the removal
+    expect(h.log).toEqual(['sub EEE.K']);
+    h.positions.set('EEE.K', 10);
+    expect(h.m.remove('EEE').state).toBe('retiring');
+    expect(h.log).toEqual(['sub EEE.K', 'flatten EEE.K']);
+    h.positions.set('EEE.K', 0);
+    await h.advance(2 * MIN);
+    expect(h.state('EEE')).toBe('retired');
+    // added again by hand: its entries are resumed and its signals trade
+    await h.m.add('EEE');
+    await h.signal('EEE', 0.5);
+    expect(h.log.slice(-2)).toEqual(['sub EEE.K', 'resume EEE.K']);
+    expect(h.delivered.map((s) => s.value)).toEqual([0.5]);
+  });
+
   it('checks its options by path', () => {
     expect(() => new UniverseManager({ mode: 'dynamic', symbols: ['SPY'] }, {} as never)).toThrow(/universe.symbols: a dynamic universe is signal-driven only/);
     try {

@@ -74,6 +74,10 @@ interface Entry {
   delivered: number;
   /** Its entries were stopped by a flattening removal: resumed when it is active again */
   entriesStopped: boolean;
+  /** A flattening removal is under way: its close is sent again at each recheck until flat */
+  closing: boolean;
+  /** A restored symbol that is removed again once active: its entries stay stopped, its signals are skipped */
+  awaitingRemoval: boolean;
   /** Bumped by every activation and removal: a stale async step sees it changed and stops */
   generation: number;
   holdsLine: boolean;
@@ -120,6 +124,8 @@ export class UniverseManager {
   private readonly byInstrument = new Map<string, Entry>();
   private readonly listeners: ((e: UniverseEvent) => void)[] = [];
   private readonly ignoredOnce = new Set<string>();
+  /** Symbols whose stale signals were reported, until one of theirs is delivered (a backlog: one event per symbol) */
+  private readonly staleReported = new Set<string>();
   private started = false;
   readonly counters: UniverseCounters = { delivered: 0, ignored: 0, skippedInvalid: 0, skippedRetiring: 0, droppedStale: 0, evicted: 0 };
 
@@ -152,11 +158,34 @@ export class UniverseManager {
     for (const e of this.entries.values()) if (e.state === 'pending') this.request(e);
   }
 
-  /** A signal (in time order): delivered when its symbol is active, else it activates the symbol */
+  /**
+   * A signal (in time order): delivered when its symbol is active, else it activates the symbol. One
+   * published more than maxSignalAgeMs ago is dropped (`droppedStale`), member or not: live, signals
+   * arrive within a poll of publication, so only a backlog (a resumed run polling on from its
+   * watermark) is that old, and it must not trade at today's prices nor take lines. In a backtest a
+   * signal is dispatched at its availableAt: never stale.
+   */
   onSignal(signal: Signal): void {
     const now = this.ports.now();
     const e = this.entries.get(signal.symbol);
-    if (e !== undefined && e.state !== 'retired' && e.state !== 'invalid' && e.state !== 'retiring') {
+    if (e?.state === 'invalid') {
+      this.counters.skippedInvalid++;
+      return;
+    }
+    if (e?.state === 'retiring' || e?.awaitingRemoval === true) {
+      this.counters.skippedRetiring++;
+      return;
+    }
+    const member = e !== undefined && MEMBER_STATES.has(e.state);
+    if (!member && (e?.removed === true || (this.mode === 'static' && e?.pinned !== true))) {
+      this.ignore(signal.symbol, now, e?.removed ? 'removed from the universe' : 'not in the static universe');
+      return;
+    }
+    if (now - signal.availableAt > this.maxSignalAgeMs) {
+      this.dropStale(signal, now);
+      return;
+    }
+    if (member) {
       e.lastSignalAt = now;
       e.lastValue = signal.value;
       if (e.state === 'active') this.deliver(e, signal);
@@ -165,24 +194,27 @@ export class UniverseManager {
       if (e.state === 'waiting-for-line') this.requestPass();
       return;
     }
-    if (e?.state === 'invalid') {
-      this.counters.skippedInvalid++;
-      return;
-    }
-    if (e?.state === 'retiring') {
-      this.counters.skippedRetiring++;
-      return;
-    }
-    if (e?.removed === true || (this.mode === 'static' && e?.pinned !== true)) {
-      this.ignore(signal.symbol, now, e?.removed ? 'removed from the universe' : 'not in the static universe');
-      return;
-    }
     const entry = e ?? newEntry(signal.symbol, 'signal', now);
     if (e === undefined) this.entries.set(signal.symbol, entry);
     entry.lastSignalAt = now;
     entry.lastValue = signal.value;
     entry.pending = signal;
     this.request(entry);
+  }
+
+  /**
+   * Restore (KernelUniverse): the member is removed again once active (the host does that): its entries
+   * count as stopped (the host stopped them; lifted only when it is active again after the removal)
+   * and its signals are skipped (`skippedRetiring`) until the removal, so none is traded in between.
+   * `on` false: the restore failed and the host lifted its stop.
+   */
+  awaitRemoval(symbol: string, on = true): void {
+    const e = this.entries.get(symbol);
+    if (e === undefined) return;
+    // off: the restore failed (the host lifts its stop): the symbol is as if it had never been stopped
+    e.awaitingRemoval = on;
+    e.entriesStopped = on;
+    e.pending = undefined;
   }
 
   /** A provider saw symbols for the first time (live): start resolving them before their signals are dispatched */
@@ -210,7 +242,7 @@ export class UniverseManager {
     const snapshot = prev === undefined ? undefined : { ...prev, waiters: [] };
     const e = prev ?? newEntry(symbol, 'added', this.ports.now());
     this.entries.set(symbol, e);
-    Object.assign(e, { origin: 'added', pinned: true, removed: false, pending: undefined });
+    Object.assign(e, { origin: 'added', pinned: true, removed: false, awaitingRemoval: false, pending: undefined });
     const done = new Promise<void>((resolve, reject) => e.waiters.push({ resolve, reject }));
     this.request(e);
     try {
@@ -227,6 +259,7 @@ export class UniverseManager {
   /** Removes a member (see the file comment); returns its state afterwards (retiring or retired) */
   remove(symbol: string, mode: 'graceful' | 'immediate' = 'graceful', options: { flatten?: RemovalFlatten } = {}): UniverseEntryView {
     const e = this.entries.get(symbol);
+    if (e !== undefined) e.awaitingRemoval = false;
     if (e === undefined || !MEMBER_STATES.has(e.state)) {
       throw new UniverseError('UNIVERSE_NOT_MEMBER', symbol, e === undefined ? 'not in the universe' : `not in the universe (${e.state}${e.reason ? `: ${e.reason}` : ''})`);
     }
@@ -238,6 +271,7 @@ export class UniverseManager {
       if (mode === 'graceful' && (position !== 0 || this.ports.workingOrders(e.instrument!) > 0)) {
         const flatten = (options.flatten ?? this.flattenPolicy) === 'market' && this.ports.flatten !== undefined;
         this.transition(e, 'retiring', flatten ? 'removed: closing the position at market, leaves once flat' : 'removed: leaves once flat with no working orders');
+        e.closing = flatten;
         if (flatten) {
           e.entriesStopped = true;
           this.ports.flatten!(e.instrument!, 'removed from the universe');
@@ -273,7 +307,7 @@ export class UniverseManager {
       if (this.ports.position(e.instrument!) === 0 && this.ports.workingOrders(e.instrument!) === 0) this.retire(e, 'removed');
       else {
         // a closing order that was rejected or cancelled is sent again
-        if (e.entriesStopped) this.ports.flatten?.(e.instrument!, 'removed from the universe (still not flat)');
+        if (e.closing) this.ports.flatten?.(e.instrument!, 'removed from the universe (still not flat)');
         this.ports.setTimer(name, now + this.recheckMs);
       }
       return true;
@@ -394,7 +428,8 @@ export class UniverseManager {
       return;
     }
     e.subscribed = true;
-    if (e.entriesStopped) {
+    // a symbol awaiting its repeated removal keeps its entries stopped
+    if (e.entriesStopped && !e.awaitingRemoval) {
       e.entriesStopped = false;
       this.ports.resumeEntries?.(instrument);
     }
@@ -404,11 +439,22 @@ export class UniverseManager {
     const p = e.pending;
     e.pending = undefined;
     if (p === undefined) return;
-    if (this.ports.now() - p.availableAt <= this.maxSignalAgeMs) this.deliver(e, p);
-    else this.counters.droppedStale++;
+    if (e.awaitingRemoval) this.counters.skippedRetiring++;
+    else if (this.ports.now() - p.availableAt <= this.maxSignalAgeMs) this.deliver(e, p);
+    else this.dropStale(p, this.ports.now());
+  }
+
+  /** Counted each time; reported once per symbol until it gets a fresh signal (a backlog is one event per symbol) */
+  private dropStale(s: Signal, now: number): void {
+    this.counters.droppedStale++;
+    if (this.staleReported.has(s.symbol)) return;
+    this.staleReported.add(s.symbol);
+    const event: UniverseEvent = { type: 'stale', ts: now, symbol: s.symbol, availableAt: s.availableAt, ageMs: now - s.availableAt, maxAgeMs: this.maxSignalAgeMs };
+    for (const l of this.listeners) l(event);
   }
 
   private deliver(e: Entry, s: Signal): void {
+    if (this.staleReported.size > 0) this.staleReported.delete(e.symbol);
     e.delivered++;
     this.counters.delivered++;
     this.ports.deliver({ ...s, instrument: e.instrument! });
@@ -418,6 +464,8 @@ export class UniverseManager {
 
   private retire(e: Entry, reason: string, grant = true): void {
     e.generation++;
+    e.awaitingRemoval = false;
+    e.closing = false;
     e.pending = undefined;
     if (e.subscribed) {
       this.ports.unsubscribe(e.instrument!);
@@ -575,7 +623,7 @@ export class UniverseManager {
 
 function newEntry(symbol: string, origin: Entry['origin'], since: number): Entry {
   const pinned = origin !== 'signal';
-  return { symbol, instrument: undefined, state: 'pending', origin, pinned, removed: false, lastSignalAt: -Infinity, lastValue: NaN, pending: undefined, since, reason: undefined, activations: 0, delivered: 0, entriesStopped: false, generation: 0, holdsLine: false, subscribed: false, waiters: [] };
+  return { symbol, instrument: undefined, state: 'pending', origin, pinned, removed: false, lastSignalAt: -Infinity, lastValue: NaN, pending: undefined, since, reason: undefined, activations: 0, delivered: 0, entriesStopped: false, closing: false, awaitingRemoval: false, generation: 0, holdsLine: false, subscribed: false, waiters: [] };
 }
 
 function view(e: Entry): UniverseEntryView {

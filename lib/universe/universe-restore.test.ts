@@ -15,7 +15,7 @@ import type { Signal } from '../signals/signal.js';
 import { ProviderSignalSource } from '../signals/signal-source.js';
 import type { TradingRules } from '../trading/trading-params.js';
 import { signalTrader } from '../../strategies/signal-trader/index.js';
-import { KernelUniverse, dataClientResolver, type UniverseRestore } from './kernel-universe.js';
+import { KernelUniverse, dataClientResolver, type UniverseRestore, type UniverseRestoreResult } from './kernel-universe.js';
 import { memoryData, MIN, OPEN, sig } from './universe-fixtures.js';
 import type { UniverseEvent, UniverseMode } from './universe-types.js';
 
@@ -30,6 +30,8 @@ interface Setup {
   signals?: Signal[];
   trading: TradingRules;
   idleMs: number;
+  /** Removal hooks that log their calls, then do what the kernel's would (halt, market close) */
+  logHooks?: boolean;
 }
 
 async function run(s: Setup) {
@@ -39,7 +41,9 @@ async function run(s: Setup) {
   const restored = await kernel.restore({ positions: s.positions });
   expect(restored.unresolved).toEqual([]);
   let restoreAsked = 0;
-  const universe = new KernelUniverse(kernel, {
+  const hookLog: string[] = [];
+  const reported: UniverseRestoreResult[] = [];
+  const universe: KernelUniverse = new KernelUniverse(kernel, {
     mode: s.mode,
     ...(s.symbols !== undefined ? { symbols: s.symbols } : {}),
     idleMs: s.idleMs,
@@ -47,6 +51,26 @@ async function run(s: Setup) {
     interval: '1m',
     history: 3,
     resolve: dataClientResolver(data),
+    onRestoreResult: (x) => reported.push(x),
+    ...(s.logHooks === true
+      ? {
+          removal: {
+            hooks: {
+              stopEntries: (i: string) => {
+                hookLog.push(`stop ${i} ${universe.manager.entry(i)?.state ?? 'none'}`);
+                const index = kernel.instruments.indexOf(i);
+                if (index !== undefined) kernel.risk.haltInstrument(index, 'removal');
+              },
+              resumeEntries: (i: string) => {
+                hookLog.push(`resume ${i}`);
+                const index = kernel.instruments.indexOf(i);
+                if (index !== undefined) kernel.risk.resumeInstrument(index);
+              },
+              close: (i: string) => void hookLog.push(`close ${i} ${universe.manager.entry(i)?.state ?? 'none'}`),
+            },
+          },
+        }
+      : {}),
     // asked once, at the start, with the positions already in the portfolio
     ...(s.restore !== undefined
       ? {
@@ -67,7 +91,7 @@ async function run(s: Setup) {
   await kernel.run(END);
   const orders = [...kernel.orders.all()].map((o) => ({ at: (o.createdAt - OPEN) / MIN, instrument: o.instrument, side: o.side, quantity: o.quantity, type: o.type, tag: o.tag, status: o.status }));
   const states = (sym: string) => events.filter((e) => e.type === 'state' && e.symbol === sym).map((e) => (e.type === 'state' ? `${e.from}>${e.to}@${(e.ts - OPEN) / MIN}` : ''));
-  return { kernel, universe, events, bars, orders, states, restoreAsked: () => restoreAsked };
+  return { kernel, universe, events, bars, orders, states, hookLog, reported, restoreAsked: () => restoreAsked };
 }
 
 // far above the memory data's prices (50..150): a 5% stop under it triggers on the first bar seen
@@ -151,5 +175,51 @@ describe('KernelUniverse restore', () => {
     expect(r.orders.filter((o) => o.instrument === 'EEE')).toEqual([]);
     expect(r.universe.manager.entry('CCC')).toMatchObject({ state: 'active', origin: 'added', pinned: true });
     expect(r.bars.get('CCC')).toBe(60);
+  });
+
+  it('a symbol being removed: entries stopped at once (before it is active), no signal delivered before the removal; the halt stays after it leaves', async () => {
+    const r = await run({
+      mode: 'dynamic',
+      positions: { EEE: { quantity: 10, avgPrice: 100 } },
+      restore: { removing: [{ symbol: 'EEE', flatten: 'none' }] },
+      // must not trade (it is being removed; a signal held while it warms up: universe-manager.test.ts)
+      signals: [sig('EEE', 1, 1), sig('EEE', 2, 1)],
+      trading: { defaults: { unitSize: 10, maxPosition: 20 }, symbols: {} },
+      idleMs: 5 * MIN,
+      logHooks: true,
+    });
+    // stopped while it was still resolving: the supervisor's removal halt did not survive the restart
+    expect(r.hookLog).toEqual(['stop EEE resolving']);
+    expect(r.states('EEE')).toEqual(['pending>resolving@0', 'resolving>warming@0', 'warming>active@0', 'active>retiring@0']);
+    expect(r.orders.filter((o) => o.instrument === 'EEE')).toEqual([]);
+    expect(r.universe.manager.counters).toMatchObject({ skippedRetiring: 2, delivered: 0 });
+    expect(r.reported).toEqual([{ symbol: 'EEE', as: 'removing', ok: true }]);
+    expect(r.kernel.risk.instrumentHalt(r.kernel.instruments.indexOf('EEE')!)).toBe('removal');
+  });
+
+  it('restored members are requested before the configured symbols, position holders first; a held symbol that does not come back is reported (and a removal that failed lifts its stop)', async () => {
+    const r = await run({
+      mode: 'mixed',
+      symbols: ['AAA'],
+      positions: { CCC: { quantity: 5, avgPrice: 100 } },
+      // ZZZ and QQQ are not in the data: invalid
+      restore: { signal: ['CCC', 'ZZZ'], removing: [{ symbol: 'QQQ' }], added: ['DDD'] },
+      trading: { defaults: { unitSize: 10, maxPosition: 10 }, symbols: {} },
+      idleMs: 5 * MIN,
+      logHooks: true,
+    });
+    const resolving = r.events.filter((e) => e.type === 'state' && e.to === 'resolving').map((e) => e.symbol);
+    expect(resolving).toEqual(['CCC', 'ZZZ', 'QQQ', 'DDD', 'AAA']);
+    expect(r.reported).toEqual(
+      expect.arrayContaining([
+        { symbol: 'CCC', as: 'signal', ok: true },
+        { symbol: 'DDD', as: 'added', ok: true },
+        { symbol: 'ZZZ', as: 'signal', ok: false, error: expect.stringMatching(/^invalid: /) },
+        { symbol: 'QQQ', as: 'removing', ok: false, error: expect.stringMatching(/^invalid: /) },
+      ]),
+    );
+    expect(r.reported).toHaveLength(4);
+    expect(r.universe.restoreResults).toEqual(r.reported);
+    expect(r.hookLog).toEqual(['stop QQQ resolving', 'resume QQQ']);
   });
 });

@@ -42,8 +42,11 @@ export interface UniverseOptions {
   /** How soon a retirement held up by a position or working orders is checked again (besides when the position goes flat); default idleMs */
   recheckMs?: number;
   /**
-   * A signal that waited for its symbol's activation longer than this is dropped, not traded; a
-   * member whose last signal arrived longer ago than this has strength 0 for preemption; default idleMs
+   * A signal published longer ago than this (now - availableAt) is dropped, not traded, whether its
+   * symbol is active, still activating (checked again when it becomes active) or not a member (it
+   * activates nothing); a member whose last signal arrived longer ago than this has strength 0 for
+   * preemption; default idleMs. The runner sets it from `signals.maxAgeSeconds` (a resumed run's
+   * downtime backlog arrives in one burst).
    */
   maxSignalAgeMs?: number;
   /** Graceful removal's policy for an open position; default { flatten: 'market' } */
@@ -147,9 +150,9 @@ export interface UniverseCounters {
   ignored: number;
   /** Signals for invalid symbols */
   skippedInvalid: number;
-  /** Signals for symbols being removed */
+  /** Signals for symbols being removed (or restored and awaiting their repeated removal) */
   skippedRetiring: number;
-  /** Signals too old by the time their symbol became active */
+  /** Signals older than maxSignalAgeMs when they arrived or when their symbol became active */
   droppedStale: number;
   /** Active members whose lines were given to a stronger waiting symbol (preemption) */
   evicted: number;
@@ -158,7 +161,9 @@ export interface UniverseCounters {
 export type UniverseEvent =
   | { type: 'state'; ts: number; symbol: string; instrument: string | undefined; from: UniverseState | 'none'; to: UniverseState; reason?: string }
   /** The first signal of a symbol a static universe does not trade */
-  | { type: 'ignored'; ts: number; symbol: string; reason: string };
+  | { type: 'ignored'; ts: number; symbol: string; reason: string }
+  /** A signal dropped as older than maxSignalAgeMs: once per symbol until one of its signals is delivered (counter droppedStale) */
+  | { type: 'stale'; ts: number; symbol: string; availableAt: number; ageMs: number; maxAgeMs: number };
 
 export type UniverseErrorCode = 'UNIVERSE_DUPLICATE' | 'UNIVERSE_INVALID_SYMBOL' | 'UNIVERSE_NOT_MEMBER' | 'UNIVERSE_POSITION_OPEN';
 

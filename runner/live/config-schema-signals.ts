@@ -7,7 +7,12 @@
  *   `database`, `table`, `username`; the password from $MONGER_SIGNALS_PASSWORD, never the file).
  *   In replay mode `db` defaults to the replay store. Polled every `pollSeconds` (engine time: a
  *   replay polls in simulated seconds), rows inserted up to `lateSeconds` behind the watermark are
- *   still delivered once.
+ *   still delivered once. A signal published more than `maxAgeSeconds` (default 300) before it is
+ *   dispatched is dropped, member or not: live signals arrive within a poll (plus the late-row window)
+ *   of publication, so only a backlog is older: what a resumed run polls from its journaled watermark
+ *   after being down. Five minutes covers the defaults (1 s polls, 60 s late rows) with room for a
+ *   slow poll, and a signal older than that would trade at prices it never saw. At least pollSeconds
+ *   (a signal published right after a poll waits that long).
  * - `control`: off unless `enabled`; listens on `host` (loopback only: the API trades) and `port`
  *   (0: a free one, logged and reported); requests carry `Authorization: Bearer <token>`, the token
  *   from `control.token` or $MONGER_CONTROL_TOKEN (at least 16 characters).
@@ -32,8 +37,15 @@ export const signalsSchema = section({
   username: text('a ClickHouse user').optional(),
   pollSeconds: positive('a positive number of seconds').default(1),
   lateSeconds: nonNegative('a number of seconds >= 0').default(60),
+  // a downtime backlog must not trade: see the file comment for the 5 minutes
+  maxAgeSeconds: positive('a positive number of seconds').default(300),
 });
 export type SignalsSettings = z.output<typeof signalsSchema>;
+
+/** The universe's maxSignalAgeMs from `signals.maxAgeSeconds` (no signals: none, the universe's default) */
+export function signalAgeOptions(signals: SignalsSettings | undefined): { maxSignalAgeMs?: number } {
+  return signals === undefined ? {} : { maxSignalAgeMs: signals.maxAgeSeconds * 1000 };
+}
 
 export const controlSchema = section({
   enabled: bool().default(false),
@@ -60,6 +72,9 @@ export function checkSignalsAndControl(
     if (signals.provider === 'clickhouse') need('url', 'the ClickHouse HTTP URL');
     else if (!ctx.hasReplay) need('db', 'the DuckDB store holding the signals table');
     if (signals.provider === 'folder') need('folder', 'the drop folder');
+    if (signals.maxAgeSeconds < signals.pollSeconds) {
+      v.problem(['signals', 'maxAgeSeconds'], `expected at least pollSeconds (${signals.pollSeconds}): a signal published right after a poll waits that long, got ${signals.maxAgeSeconds}`);
+    }
   }
   if (control === undefined || !control.enabled) return control;
   if (!LOOPBACK.has(control.host)) v.problem(['control', 'host'], `'${control.host}' is not a loopback address: the control API trades, it listens on 127.0.0.1, ::1 or localhost only`);

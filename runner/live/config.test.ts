@@ -7,6 +7,7 @@ import { ConfigError } from '../../lib/core/errors.js';
 import { loadRunnerConfig, loadTradingRules, parseRunnerConfig, resolveTradingParams, toRiskLimits, tradingRules, validateRunnerConfig, type RunnerConfig } from './config.js';
 import { resolveTradingParams as resolveRuleParams } from '../../lib/trading/trading-params.js';
 import { preemptionOptions } from './config-schema-strategy.js';
+import { signalAgeOptions } from './config-schema-signals.js';
 import { strategyNames } from '../../strategies/index.js';
 
 type Raw = Record<string, any>;
@@ -623,5 +624,29 @@ describe('signal-driven universe, signals and control (issue 10)', () => {
     expect(problems(change((c) => (c.control = { enabled: true, host: '0.0.0.0', token: 'x'.repeat(16) })))).toEqual([
       "control.host: '0.0.0.0' is not a loopback address: the control API trades, it listens on 127.0.0.1, ::1 or localhost only",
     ]);
+  });
+});
+
+describe('signals.maxAgeSeconds: a resumed run does not trade its downtime backlog', () => {
+  const dynamic = (c: Raw) => {
+    c.universe = { mode: 'dynamic' };
+    c.signals = { provider: 'duckdb', db: 'signals.duckdb' };
+  };
+
+  it('defaults to 300 s, mapped to the universe maxSignalAgeMs; set, it is taken as given', () => {
+    const c = load(change(dynamic));
+    expect(c.signals!.maxAgeSeconds).toBe(300);
+    expect(signalAgeOptions(c.signals)).toEqual({ maxSignalAgeMs: 300_000 });
+    expect(signalAgeOptions(load(change((c) => (dynamic(c), (c.signals.maxAgeSeconds = 1800)))).signals)).toEqual({ maxSignalAgeMs: 1_800_000 });
+    // no signals (a static universe): the universe keeps its own default
+    expect(signalAgeOptions(load(base()).signals)).toEqual({});
+  });
+
+  it('refuses a non-positive age and one below pollSeconds (a signal published right after a poll waits that long)', () => {
+    // (a section that does not parse counts as missing too: the universe's 'required' follows)
+    expect(problems(change((c) => (dynamic(c), (c.signals.maxAgeSeconds = 0))))).toContain('signals.maxAgeSeconds: expected a positive number of seconds, got 0');
+    expect(problems(change((c) => (dynamic(c), (c.signals.maxAgeSeconds = 'old'))))).toContain("signals.maxAgeSeconds: expected a positive number of seconds, got 'old'");
+    expect(problems(change((c) => (dynamic(c), (c.signals.pollSeconds = 600))))).toEqual(['signals.maxAgeSeconds: expected at least pollSeconds (600): a signal published right after a poll waits that long, got 300']);
+    expect(load(change((c) => (dynamic(c), (c.signals.pollSeconds = 600), (c.signals.maxAgeSeconds = 600)))).signals!.maxAgeSeconds).toBe(600);
   });
 });

@@ -357,7 +357,7 @@ export async function runRunner(config: RunnerConfig, options: RunnerOptions): P
     stickyHaltInForce = () => supervisor!.haltsInForce().some((h) => STICKY_SOURCES.has(h.source));
     // the universe's internal strategy goes first: configured symbols are requested before anyone trades
     const universe = signalDriven
-      ? await UniverseRunner.create({ config, kernel, marketData, strategyId: definition.name, clock, scheduler: driver?.scheduler ?? (speed === 1 ? { setTimeout, clearTimeout: (h) => clearTimeout(h as ReturnType<typeof setTimeout>) } : scaledScheduler(speed)), replayStore, logger: log, note: (payload) => journal.append('note', { ts: now(), payload }), removal: removalHooks(supervisor), ...(recovery !== undefined ? { resume: await readUniverseResume(journalStore, journal.runId) } : {}) })
+      ? await UniverseRunner.create({ config, kernel, marketData, strategyId: definition.name, clock, scheduler: driver?.scheduler ?? (speed === 1 ? { setTimeout, clearTimeout: (h) => clearTimeout(h as ReturnType<typeof setTimeout>) } : scaledScheduler(speed)), replayStore, logger: log, note: (payload) => journal.append('note', { ts: now(), payload }), alert: (payload) => (alerts++, journal.append('alert', { ts: now(), payload })), removal: removalHooks(supervisor), ...(recovery !== undefined ? { resume: await readUniverseResume(journalStore, journal.runId) } : {}) })
       : undefined;
     if (universe !== undefined) {
       cleanups.push(() => universe.stop());

@@ -149,6 +149,19 @@ describe('restorePlan', () => {
     });
   });
 
+  it('adopted working orders bring their symbol back too (flat or being removed); positions come first', () => {
+    const members = new Map([
+      ['F', member('retiring', 'signal', 'market')], // being removed, flat, its close still working: removed again
+      ['T', member('retiring', 'added')], // being removed, flat, no orders: gone
+    ]);
+    expect(restorePlan({ configured: ['SPY'], positions: ['MSFT', 'IBM'], workingOrders: ['AIG', 'IBM', 'F', 'SPY', 'BAC'], members })).toEqual({
+      // IBM and MSFT hold positions: requested (and given lines) before AIG and BAC with orders only
+      signal: ['IBM', 'MSFT', 'AIG', 'BAC'],
+      added: [],
+      removing: [{ symbol: 'F', flatten: 'market' }],
+    });
+  });
+
   it('the instruments to resolve before the journal is restored: positions and open orders', () => {
     expect(heldInstruments({ positions: { IBM: {}, AIG: {} }, openIntents: [{ instrument: 'BAC' }, { instrument: null }, { instrument: 'IBM' }] })).toEqual(['AIG', 'BAC', 'IBM']);
   });

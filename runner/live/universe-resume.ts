@@ -11,8 +11,9 @@
  *   window: a crash inside them re-delivers a batch that cannot have traded yet.
  * - Members: the universe's state notes `{ universe: SYM, from, to, origin, flatten? }`; the last one
  *   per symbol says what it was at the crash. Operator-added members come back pinned, a symbol being
- *   removed with a position comes back and is removed again, and every other position in a ticker
- *   the config does not name comes back as a signal-driven member (`restorePlan`).
+ *   removed with a position or working orders comes back and is removed again, and every other
+ *   position or adopted working order in a ticker the config does not name comes back as a
+ *   signal-driven member (`restorePlan`).
  */
 import type { JournalRecord } from '../../lib/journal/journal.js';
 import { journalRecordColumns, toRecord } from '../../lib/journal/journal.js';
@@ -89,19 +90,25 @@ export interface RestoreInputs {
   configured: readonly string[];
   /** Instruments the engine holds a position in when the strategy starts (journal and broker) */
   positions: readonly string[];
+  /**
+   * Instruments of the engine's working orders when the strategy starts (adopted by prepareResume):
+   * a flat symbol with one comes back too, or a fill would leave an unmanaged position
+   */
+  workingOrders?: readonly string[];
   /** The journal's members (a resumed run); none for a new run */
   members?: ReadonlyMap<string, JournaledMember>;
 }
 
 /**
  * Who comes back: members added by the operator (pinned again), symbols being removed that still
- * hold a position (activated and removed again with their policy), and every other position outside
- * the configured symbols (a signal-driven member: line priority while it holds the position, retired
- * once flat and idle). Configured symbols are left to the universe's own start.
+ * hold a position or working orders (activated and removed again with their policy), and every other
+ * position or working order outside the configured symbols (a signal-driven member: line priority
+ * while it holds the position, never retired with a position or orders, retired once flat and idle).
+ * Configured symbols are left to the universe's own start.
  */
 export function restorePlan(i: RestoreInputs): Required<UniverseRestore> {
   const configured = new Set(i.configured);
-  const held = new Set(i.positions);
+  const held = new Set([...i.positions, ...(i.workingOrders ?? [])]);
   const added: string[] = [];
   const removing: { symbol: string; flatten?: RemovalFlatten }[] = [];
   for (const [symbol, m] of i.members ?? []) {
@@ -109,8 +116,10 @@ export function restorePlan(i: RestoreInputs): Required<UniverseRestore> {
     else if (m.origin === 'added' && STATES_IN_UNIVERSE.has(m.state) && !configured.has(symbol)) added.push(symbol);
   }
   const taken = new Set([...added, ...removing.map((r) => r.symbol)]);
-  const signal = [...held].filter((s) => !configured.has(s) && !taken.has(s));
-  return { signal: signal.sort(), added: added.sort(), removing: removing.sort((a, b) => (a.symbol < b.symbol ? -1 : 1)) };
+  // positions first (requested first, they get the first lines), then symbols with only working orders
+  const positions = new Set(i.positions);
+  const signal = [...held].filter((s) => !configured.has(s) && !taken.has(s)).sort((a, b) => Number(positions.has(b)) - Number(positions.has(a)) || (a < b ? -1 : 1));
+  return { signal, added: added.sort(), removing: removing.sort((a, b) => (a.symbol < b.symbol ? -1 : 1)) };
 }
 
 /** Instruments a resumed run must know before the journal's positions and orders are restored */

@@ -16,11 +16,16 @@
  *   engine time into a PushSignalSource merged by the kernel; the watermark starts at the run's
  *   start (older signals are history, as in a backtest) and is journaled with every batch handed on
  *   (universe-resume.ts): a resumed run polls on from the last one, so a signal published while the
- *   runner was down is delivered and one that traded is not delivered again.
+ *   runner was down is delivered and one that traded is not delivered again. A signal older than
+ *   `signals.maxAgeSeconds` when it is dispatched (a downtime backlog) is dropped (`droppedStale`,
+ *   one `{signals: 'stale'}` note per symbol) and a new ticker seen only in such signals is not
+ *   activated.
  * - restart: the resumed run's positions (and a new run's adopted ones) are resolved here
  *   (`resolveHeld`: the universe's instruments are in no market-data list until it activates them);
- *   at the start the universe brings back the members the journal and the positions call for
- *   (KernelUniverse `restore`, universe-resume.ts restorePlan).
+ *   at the start the universe brings back the members the journal, the positions and the adopted
+ *   working orders call for (KernelUniverse `restore`, universe-resume.ts restorePlan). A held symbol
+ *   that does not come back (resolution, invalid, no trader) is an alert, and so is a symbol holding
+ *   a position that waits for a line longer than a minute (no data: no exits).
  *
  * Stats for the run summary: traders created and retired, invalid symbols, who waited for lines,
  * peak lines, time from a ticker's first signal to its trader being ready, heap peak.
@@ -45,7 +50,7 @@ import { KernelUniverse, type RemovalHooks } from '../../lib/universe/kernel-uni
 import { LinePool } from '../../lib/universe/line-pool.js';
 import type { RemovalFlatten, ResolveOutcome, UniverseEntryView, UniverseStatus } from '../../lib/universe/universe-types.js';
 import type { RunnerConfig } from './config.js';
-import { SIGNALS_PASSWORD_ENV } from './config-schema-signals.js';
+import { signalAgeOptions, SIGNALS_PASSWORD_ENV } from './config-schema-signals.js';
 import { preemptionOptions } from './config-schema-strategy.js';
 import type { ControlList } from './control-api.js';
 import { SOURCES } from './supervisor-types.js';
@@ -66,6 +71,8 @@ export interface UniverseRunnerOptions {
   logger: Logger;
   /** Journal notes (state changes, poll errors) */
   note: (payload: Record<string, unknown>) => void;
+  /** Journal alerts (a held symbol that does not come back at restore, a position without a line); default: notes */
+  alert?: (payload: Record<string, unknown>) => void;
   env?: Readonly<Record<string, string | undefined>>;
   /** How a flattening removal halts entries and closes (the supervisor's halts and closer: it owns the RiskEngine's halts) */
   removal?: RemovalHooks;
@@ -116,6 +123,11 @@ export class UniverseRunner {
   private peakHeap = 0;
   /** The last watermark journaled (JSON), so an unchanged one is not journaled again */
   private journaledWatermark: string | undefined;
+  /** Tickers the poller saw for the first time, noticed once a batch brings a fresh signal of theirs */
+  private readonly unnoticed = new Set<string>();
+  /** Symbols holding a position while waiting for a line: the alert's timers */
+  private readonly lineWaits = new Map<string, unknown>();
+  private stopped = false;
 
   private constructor(
     private readonly o: UniverseRunnerOptions,
@@ -129,10 +141,13 @@ export class UniverseRunner {
     this.lines = new LinePool(config.data.lineBudget, perInstrument);
     const idleMs = config.universe.retireAfterMinutes !== undefined ? config.universe.retireAfterMinutes * 60_000 : undefined;
     const configured = this.configured;
+    const alert = o.alert ?? ((payload) => o.note({ alert: true, ...payload }));
     this.universe = new KernelUniverse(kernel, {
       mode: config.universe.mode,
       symbols: configured,
       ...(idleMs !== undefined ? { idleMs } : {}),
+      // finite (config default 5 min): a resumed run's downtime backlog must not trade, see config-schema-signals.ts
+      ...signalAgeOptions(config.signals),
       ...preemptionOptions(config.universe),
       strategyId: o.strategyId,
       interval: config.strategy.interval,
@@ -144,7 +159,9 @@ export class UniverseRunner {
       // asked when the kernel starts: the positions are the engine's by then (journal, then broker)
       restore: () => {
         const positions = kernel.instruments.keys().filter((k) => kernel.portfolio.position(k) !== 0);
-        const plan = restorePlan({ configured, positions, ...(o.resume !== undefined ? { members: o.resume.members } : {}) });
+        // adopted working orders (prepareResume) on a flat symbol need their member too: fills, cancels, exits
+        const workingOrders = [...new Set(kernel.orders.working().map((w) => w.instrument))];
+        const plan = restorePlan({ configured, positions, workingOrders, ...(o.resume !== undefined ? { members: o.resume.members } : {}) });
         // a removal repeated with its own policy journals that policy again (a second restart)
         for (const r of plan.removing) if (r.flatten !== undefined) this.removing.set(r.symbol, r.flatten);
         if (plan.signal.length + plan.added.length + plan.removing.length > 0) {
@@ -153,9 +170,25 @@ export class UniverseRunner {
         }
         return plan;
       },
+      onRestoreResult: (r) => {
+        if (r.ok) return;
+        const position = kernel.instruments.indexOf(r.symbol) !== undefined ? kernel.portfolio.position(r.symbol) : 0;
+        const orders = kernel.orders.working(undefined, r.symbol).length;
+        alert({
+          level: position !== 0 ? 'critical' : 'warning',
+          kind: 'universe-restore',
+          symbol: r.symbol,
+          as: r.as,
+          position,
+          workingOrders: orders,
+          message: `${r.symbol} (${r.as}) did not come back at the restart: ${r.error ?? 'unknown'}${position !== 0 ? `; its position of ${position} has no market data and no exits` : ''}`,
+        });
+      },
     });
     const m = this.universe.manager;
     m.on((e) => {
+      // a downtime backlog: one note per symbol (the universe counts every dropped signal)
+      if (e.type === 'stale') o.note({ signals: 'stale', symbol: e.symbol, availableAt: e.availableAt, ageMs: e.ageMs, maxAgeMs: e.maxAgeMs });
       if (e.type !== 'state') return;
       if (e.to === 'active') {
         this.created++;
@@ -174,7 +207,10 @@ export class UniverseRunner {
         this.retired += e.from === 'active' || e.from === 'retiring' ? 1 : 0;
         this.waitingFor.delete(e.symbol);
       }
-      if (e.to === 'waiting-for-line') this.waitedSet.add(e.symbol);
+      if (e.to === 'waiting-for-line') {
+        this.waitedSet.add(e.symbol);
+        this.watchLineWait(e.symbol, alert);
+      }
       if (e.to === 'invalid') {
         this.invalidSet.add(e.symbol);
         this.waitingFor.delete(e.symbol);
@@ -199,15 +235,17 @@ export class UniverseRunner {
       // a resumed run polls on from its last journaled watermark; a new one from its start
       watermark: this.startWatermark(provider),
       onSignals: (signals, watermark) => {
-        this.source.push(signals);
-        // journaled at hand-off, before the kernel dispatches the batch: every order it causes is
-        // journaled durably after this note, which makes the note durable too (at most once)
+        // journaled at hand-off, before the batch goes into the source: every order it causes is
+        // journaled durably after this note, which makes the note durable too (at most once). An
+        // append that throws fails the hand-off before anything was pushed, so the poller's retry
+        // does not push the batch twice
         this.journalWatermark(provider!.name, watermark);
+        this.noticeFresh(signals);
+        this.source.push(signals);
       },
+      // resolving starts before the signal is dispatched, for tickers with a fresh signal (noticeFresh)
       onNewSymbols: (symbols) => {
-        // resolving starts before the signal is dispatched: so does the readiness clock
-        if (m.mode !== 'static') for (const sym of symbols) if (!this.waitingFor.has(sym) && m.entry(sym) === undefined) this.waitingFor.set(sym, performance.now());
-        m.notice(symbols);
+        if (m.mode !== 'static') for (const sym of symbols) this.unnoticed.add(sym);
       },
       onError: (error, failures) => {
         o.logger.warn('signal poll failed', { error: error.message, failures });
@@ -249,6 +287,9 @@ export class UniverseRunner {
   }
 
   async stop(): Promise<void> {
+    this.stopped = true;
+    for (const h of this.lineWaits.values()) this.o.scheduler.clearTimeout(h);
+    this.lineWaits.clear();
     this.poller?.stop();
     const closable = this.provider as Partial<{ close(): Promise<void> }> | undefined;
     if (typeof closable?.close === 'function') await closable.close();
@@ -375,8 +416,50 @@ export class UniverseRunner {
   private journalWatermark(provider: string, watermark: SignalWatermark): void {
     const json = JSON.stringify(watermark);
     if (json === this.journaledWatermark) return;
-    this.journaledWatermark = json;
     this.o.note({ ...watermarkNote(provider, watermark) });
+    // only once written: an append that threw is tried again with the batch
+    this.journaledWatermark = json;
+  }
+
+  /**
+   * New tickers of a batch start resolving before their signals are dispatched, if one of their
+   * signals in it is fresh: a stale one is dropped by the universe and would only take lines
+   */
+  private noticeFresh(signals: readonly Signal[]): void {
+    if (this.unnoticed.size === 0) return;
+    const m = this.universe.manager;
+    const now = this.o.kernel.now();
+    const maxAgeMs = signalAgeOptions(this.o.config.signals).maxSignalAgeMs ?? Infinity;
+    const fresh: string[] = [];
+    for (const s of signals) {
+      if (!this.unnoticed.has(s.symbol) || now - s.availableAt > maxAgeMs) continue;
+      this.unnoticed.delete(s.symbol);
+      fresh.push(s.symbol);
+      // the readiness clock starts with the resolution
+      if (!this.waitingFor.has(s.symbol) && m.entry(s.symbol) === undefined) this.waitingFor.set(s.symbol, performance.now());
+    }
+    // the others were seen only in stale signals: a later fresh signal activates them as usual
+    this.unnoticed.clear();
+    if (fresh.length > 0) m.notice(fresh);
+  }
+
+  /** A symbol holding a position (or orders) waits for a line: an alert once it has waited a minute (it has no data, so no exits) */
+  private watchLineWait(symbol: string, alert: (payload: Record<string, unknown>) => void): void {
+    const k = this.o.kernel;
+    const held = () => (k.instruments.indexOf(symbol) !== undefined ? k.portfolio.position(symbol) : 0);
+    if (this.stopped || held() === 0 || this.lineWaits.has(symbol)) return;
+    const since = k.now();
+    this.lineWaits.set(
+      symbol,
+      this.o.scheduler.setTimeout(() => {
+        this.lineWaits.delete(symbol);
+        const e = this.universe.manager.entry(symbol);
+        const position = held();
+        if (this.stopped || e?.state !== 'waiting-for-line' || position === 0) return;
+        const waitedMs = k.now() - since;
+        alert({ level: 'critical', kind: 'universe-line-wait', symbol, position, waitedMs, message: `${symbol} holds a position of ${position} and has waited ${Math.round(waitedMs / 1000)} s for a market-data line: no data, no exits (${e.reason ?? 'line budget used up'})` });
+      }, LINE_WAIT_ALERT_MS),
+    );
   }
 
   private onSignal(signal: Signal): void {
@@ -403,6 +486,9 @@ export class UniverseRunner {
     if (h > this.peakHeap) this.peakHeap = h;
   }
 }
+
+/** A symbol holding a position that waits this long for a line is an alert */
+const LINE_WAIT_ALERT_MS = 60_000;
 
 function round(x: number): number {
   return Number.isFinite(x) ? Math.round(x * 100) / 100 : x;

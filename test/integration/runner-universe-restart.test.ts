@@ -124,8 +124,9 @@ risk: { maxOrderQuantity: 100, maxOrderNotional: 100000, maxPositionNotionalPerS
 data: { lineBudget: 20, staleSeconds: 600 }
 health: { port: 0 }
 journal: { path: ${journal} }
-# a late-row window of an hour: at the restart it still covers S1 (see the file comment)
-signals: { provider: duckdb, db: ${signalsDb}, pollSeconds: 30, lateSeconds: 3600 }
+# a late-row window of an hour: at the restart it still covers S1 (see the file comment); signals up to
+# an hour old trade, so G (published while down, minutes old at the restart) does (default: 5 min)
+signals: { provider: duckdb, db: ${signalsDb}, pollSeconds: 30, lateSeconds: 3600, maxAgeSeconds: 3600 }
 control: { enabled: true, port: ${controlPort}, token: ${TOKEN} }
 replay: { db: ':memory:', from: ${new Date(FROM).toISOString()}, to: ${new Date(TO).toISOString()}, speed: ${SPEED}, connect: true }
 `,
