@@ -12,15 +12,12 @@
  * Lines: never more than the allocator's budget. When full, symbols wait; a freed line goes to the
  * waiting symbol with an open position first, then configured/added ones, then the strongest |last
  * signal|, then the longest waiting. `status().waiting` reports who waits and why. Preemption
- * (`preempt`, default on; the choice is preemption.ts): a waiter may take the lines of a weak, flat,
- * idle signal-driven member (retired: `evicted: …`; its unsubscribe and release come before the
- * waiter's acquire, so the budget holds). A member's strength is its last signal's, 0 once that is
- * older than `maxSignalAgeMs`. At most `maxEvictionsPer10Min` evictions in any 10 minutes (each
- * costs a warm-up history request). A pass runs when a symbol starts waiting, a waiter gets a
- * signal or a member goes flat (held work right after them, one for all: see requestPass; a fill is
- * no place to unsubscribe); by a timer when a member comes of age or a spent eviction comes back;
- * and every `preemptRecheckMs` while a waiter could evict (orders cancelled or expired, signals
- * gone stale: changes nobody reports).
+ * (`preempt`, default on; the choice is preemption.ts, the passes preemption-pass.ts): a waiter may
+ * take the lines of a weak, flat, idle signal-driven member (retired: `evicted: …`; its unsubscribe
+ * and release come before the waiter's acquire, so the budget holds). A member's strength is its
+ * last signal's, 0 once that is older than `maxSignalAgeMs`. At most `maxEvictionsPer10Min`
+ * evictions in any 10 minutes. A pass runs when a symbol starts waiting, a waiter gets a signal or
+ * a member goes flat (held work right after them; a fill is no place to unsubscribe), and by timer.
  *
  * Retirement: a signal-driven symbol with no signal for `idleMs`, flat and without working orders,
  * is unsubscribed and its lines freed; one with a position or orders is checked again when the host
@@ -37,7 +34,9 @@
  */
 import { symbolProblem } from '../data/instrument.js';
 import type { Signal } from '../signals/signal.js';
-import { EvictionBudget, planEvictions, PREEMPT_DEFAULTS, signalStrength, type PreemptionPolicy } from './preemption.js';
+import { PREEMPT_DEFAULTS, signalStrength } from './preemption.js';
+import { PREEMPT_TIMER, PreemptionPass } from './preemption-pass.js';
+import { EntryIndex, MEMBER_STATES, byWaitingOrder, newEntry, view, type Entry, type WaitKey } from './universe-entry.js';
 import { checkUniverseOptions } from './universe-options.js';
 import {
   UNIVERSE_STATES,
@@ -55,53 +54,7 @@ import {
 
 export { checkUniverseOptions };
 
-interface Entry {
-  symbol: string;
-  instrument: string | undefined;
-  state: UniverseState;
-  origin: 'static' | 'signal' | 'added';
-  pinned: boolean;
-  /** Removed by hand: its signals are ignored until it is added again */
-  removed: boolean;
-  lastSignalAt: number;
-  lastValue: number;
-  /** The newest signal that arrived before the symbol was active */
-  pending: Signal | undefined;
-  /** When it entered its state (waiting order) */
-  since: number;
-  reason: string | undefined;
-  activations: number;
-  delivered: number;
-  /** Its entries were stopped by a flattening removal: resumed when it is active again */
-  entriesStopped: boolean;
-  /** A flattening removal is under way: its close is sent again at each recheck until flat */
-  closing: boolean;
-  /** A restored symbol that is removed again once active: its entries stay stopped, its signals are skipped */
-  awaitingRemoval: boolean;
-  /** Bumped by every activation and removal: a stale async step sees it changed and stops */
-  generation: number;
-  holdsLine: boolean;
-  subscribed: boolean;
-  /** add() callers waiting for active/waiting (resolve) or failure (reject) */
-  waiters: { resolve: () => void; reject: (e: Error) => void }[];
-}
-
-/** A waiting symbol keyed for the waiting order: position, pinned, |last signal|, waiting since, symbol */
-interface WaitKey {
-  e: Entry;
-  hasPosition: boolean;
-  strength: number;
-}
-type Waiter = WaitKey & { symbol: string; pinned: boolean };
-type Member = { symbol: string; strength: number; activeSince: number; lastSignalAt: number; e: Entry };
-
-function byWaitingOrder(a: WaitKey, b: WaitKey): number {
-  return Number(b.hasPosition) - Number(a.hasPosition) || Number(b.e.pinned) - Number(a.e.pinned) || b.strength - a.strength || a.e.since - b.e.since || (a.e.symbol < b.e.symbol ? -1 : 1);
-}
-
-const MEMBER_STATES: ReadonlySet<UniverseState> = new Set(['pending', 'resolving', 'waiting-for-line', 'warming', 'active']);
 const IDLE = 'idle:';
-const PREEMPT = 'preempt';
 
 export class UniverseManager {
   readonly mode: UniverseOptions['mode'];
@@ -109,19 +62,12 @@ export class UniverseManager {
   private readonly recheckMs: number;
   private readonly maxSignalAgeMs: number;
   private readonly flattenPolicy: RemovalFlatten;
-  /** undefined: preemption off */
-  private readonly preemption: PreemptionPolicy | undefined;
-  /** When the preemption timer is due (Infinity: not armed) */
-  private preemptAt = Infinity;
-  /** A pass is queued as held work (requestPass) */
-  private passQueued = false;
-  private readonly evictionBudget: EvictionBudget;
-  private readonly preemptRecheckMs: number;
-  /** By state, kept by transition(): the preemption checks and the waiting order look only at these */
-  private readonly waiting = new Set<Entry>();
-  private readonly active = new Set<Entry>();
-  private readonly entries = new Map<string, Entry>();
-  private readonly byInstrument = new Map<string, Entry>();
+  /** Line preemption (preemption-pass.ts; off when `preempt` is false) */
+  private readonly pass: PreemptionPass;
+  /** By symbol, instrument and state (kept by transition()) */
+  private readonly index = new EntryIndex();
+  private readonly entries = this.index.bySymbol;
+  private readonly byInstrument = this.index.byInstrument;
   private readonly listeners: ((e: UniverseEvent) => void)[] = [];
   private readonly ignoredOnce = new Set<string>();
   /** Symbols whose stale signals were reported, until one of theirs is delivered (a backlog: one event per symbol) */
@@ -139,9 +85,18 @@ export class UniverseManager {
     this.recheckMs = options.recheckMs ?? (Number.isFinite(this.idleMs) ? this.idleMs : 60_000);
     this.maxSignalAgeMs = options.maxSignalAgeMs ?? this.idleMs;
     this.flattenPolicy = options.removal?.flatten ?? 'market';
-    this.preemption = options.preempt === false ? undefined : { minActiveMs: options.minActiveMs ?? PREEMPT_DEFAULTS.minActiveMs, margin: options.preemptMargin ?? PREEMPT_DEFAULTS.margin };
-    this.evictionBudget = new EvictionBudget(options.maxEvictionsPer10Min ?? PREEMPT_DEFAULTS.maxEvictionsPer10Min);
-    this.preemptRecheckMs = options.preemptRecheckMs ?? PREEMPT_DEFAULTS.recheckMs;
+    const policy = options.preempt === false ? undefined : { minActiveMs: options.minActiveMs ?? PREEMPT_DEFAULTS.minActiveMs, margin: options.preemptMargin ?? PREEMPT_DEFAULTS.margin };
+    this.pass = new PreemptionPass(policy, options.maxEvictionsPer10Min ?? PREEMPT_DEFAULTS.maxEvictionsPer10Min, options.preemptRecheckMs ?? PREEMPT_DEFAULTS.recheckMs, {
+      ports,
+      waiting: this.index.waiting,
+      active: this.index.active,
+      maxSignalAgeMs: this.maxSignalAgeMs,
+      counters: this.counters,
+      hasPosition: (e) => this.hasPosition(e),
+      evict: (e, reason) => this.retire(e, reason, false),
+      grantWaiting: () => this.grantWaiting(),
+      warm: (e) => this.ports.hold(this.warm(e, e.generation)),
+    });
     for (const symbol of options.symbols ?? []) this.entries.set(symbol, newEntry(symbol, 'static', -Infinity));
   }
 
@@ -191,7 +146,7 @@ export class UniverseManager {
       if (e.state === 'active') this.deliver(e, signal);
       else e.pending = signal;
       // a waiter's strength changed: it may now outrank a member
-      if (e.state === 'waiting-for-line') this.requestPass();
+      if (e.state === 'waiting-for-line') this.pass.request();
       return;
     }
     const entry = e ?? newEntry(signal.symbol, 'signal', now);
@@ -294,9 +249,8 @@ export class UniverseManager {
 
   /** The host routes its timers here; true when the timer was the universe's */
   onTimer(name: string): boolean {
-    if (name === PREEMPT) {
-      this.preemptAt = Infinity;
-      this.preempt();
+    if (name === PREEMPT_TIMER) {
+      this.pass.onTimer();
       return true;
     }
     if (!name.startsWith(IDLE)) return false;
@@ -340,7 +294,7 @@ export class UniverseManager {
     const overdue = e.state === 'active' && !e.pinned && this.ports.now() >= (Number.isFinite(e.lastSignalAt) ? e.lastSignalAt : e.since) + this.idleMs;
     if (e.state === 'retiring' || overdue) this.ports.setTimer(IDLE + e.symbol, this.ports.now());
     // a member that went flat may now be evicted for a waiter (after the fill's processing)
-    else if (e.state === 'active' && !e.pinned) this.requestPass();
+    else if (e.state === 'active' && !e.pinned) this.pass.request();
   }
 
   entry(symbol: string): UniverseEntryView | undefined {
@@ -403,7 +357,7 @@ export class UniverseManager {
       this.transition(e, 'waiting-for-line', `line budget ${this.ports.lines.budget} used up (${this.ports.lines.used} lines held)`);
       this.resolveWaiters(e);
       this.armIdle(e);
-      this.requestPass();
+      this.pass.request();
       return;
     }
     e.holdsLine = true;
@@ -483,87 +437,6 @@ export class UniverseManager {
     if (grant) this.grantWaiting();
   }
 
-  /** Asks for a preemption pass at `at` (only while someone waits); an earlier request wins */
-  private armPreempt(at: number): void {
-    if (this.preemption === undefined || this.waiting.size === 0 || at >= this.preemptAt) return;
-    this.preemptAt = at;
-    this.ports.setTimer(PREEMPT, at);
-  }
-
-  /**
-   * A pass for a new waiter, a waiter's signal or a member gone flat: one for all those handled
-   * together (hundreds of waiting symbols may signal at once), run as held work right after them.
-   * Not a timer at now: the kernel fires that just before its next, later event without waiting
-   * for the activation it starts, so the waiter would activate a bar late in a backtest. Held work
-   * completes at this simulated time (a backtest waits for it after each event: one pass per
-   * signal there); a live kernel runs it once the current batch of events is done.
-   */
-  private requestPass(): void {
-    if (this.preemption === undefined || this.waiting.size === 0 || this.passQueued) return;
-    this.passQueued = true;
-    this.ports.hold(
-      Promise.resolve().then(() => {
-        this.passQueued = false;
-        this.preempt();
-      }),
-    );
-  }
-
-  /**
-   * Waiters that may evict: one with a position, a configured or operator-added one, or one with a
-   * signal still fresh enough to deliver (evicting for a signal that will be dropped as stale would
-   * gain nothing). Members offered: signal-driven, active, flat, no working orders, with their
-   * strength (0 once their last signal is older than maxSignalAgeMs); planEvictions applies age,
-   * margin and the eviction budget.
-   */
-  private preempt(): void {
-    const p = this.preemption;
-    if (p === undefined || this.waiting.size === 0) return;
-    const now = this.ports.now();
-    const members: Member[] = [];
-    let weakest = Infinity;
-    for (const e of this.active) {
-      if (e.origin !== 'signal' || e.pinned || e.removed) continue;
-      if (this.ports.position(e.instrument!) !== 0 || this.ports.workingOrders(e.instrument!) > 0) continue;
-      const strength = now - e.lastSignalAt <= this.maxSignalAgeMs ? signalStrength(e.lastValue) : 0;
-      weakest = Math.min(weakest, strength);
-      members.push({ symbol: e.symbol, strength, activeSince: e.since, lastSignalAt: e.lastSignalAt, e });
-    }
-    // only waiters that could take even the weakest member are ordered, each position asked once
-    const floor = weakest * (1 + p.margin);
-    const able: Waiter[] = [];
-    let hopeful = 0;
-    for (const e of this.waiting) {
-      const hasPosition = this.hasPosition(e);
-      const fresh = e.pending !== undefined && now - e.pending.availableAt <= this.maxSignalAgeMs;
-      if (!hasPosition && !e.pinned && !fresh) continue;
-      hopeful++;
-      const strength = signalStrength(e.lastValue);
-      if (hasPosition || e.pinned || strength > floor) able.push({ symbol: e.symbol, strength, hasPosition, pinned: e.pinned, e });
-    }
-    able.sort(byWaitingOrder);
-    const plan = planEvictions(able, members, now, p, this.evictionBudget.available(now));
-    for (const { waiter, evictee, why } of plan.evictions) {
-      this.counters.evicted++;
-      this.evictionBudget.spend(now);
-      this.retire(evictee.e, `evicted: line given to ${waiter.symbol} (${why})`, false);
-      // the freed lines go to this waiter, not to the head of the queue
-      if (!this.ports.lines.tryAcquire(waiter.symbol)) {
-        this.grantWaiting();
-        continue;
-      }
-      waiter.e.holdsLine = true;
-      this.ports.hold(this.warm(waiter.e, waiter.e.generation));
-    }
-    // the budget is spent: nothing can be evicted before a spent eviction leaves the window
-    if (plan.paced) this.armPreempt(this.evictionBudget.nextAt(now));
-    else {
-      if (Number.isFinite(plan.recheckAt)) this.armPreempt(plan.recheckAt);
-      // the others may be served by changes nobody reports: orders cancelled or expired, signals going stale
-      if (hopeful > plan.evictions.length) this.armPreempt(now + this.preemptRecheckMs);
-    }
-  }
-
   /** Freed lines go to waiting symbols in priority order */
   private grantWaiting(): void {
     for (const { e: next } of this.waitingInOrder()) {
@@ -575,7 +448,7 @@ export class UniverseManager {
 
   private waitingInOrder(): WaitKey[] {
     const keys: WaitKey[] = [];
-    for (const e of this.waiting) keys.push({ e, hasPosition: this.hasPosition(e), strength: signalStrength(e.lastValue) });
+    for (const e of this.index.waiting) keys.push({ e, hasPosition: this.hasPosition(e), strength: signalStrength(e.lastValue) });
     return keys.sort(byWaitingOrder);
   }
 
@@ -594,11 +467,7 @@ export class UniverseManager {
   private transition(e: Entry, to: UniverseState, reason?: string): void {
     const from = e.state;
     const ts = this.ports.now();
-    if (from === 'waiting-for-line') this.waiting.delete(e);
-    else if (from === 'active') this.active.delete(e);
-    if (to === 'waiting-for-line') this.waiting.add(e);
-    else if (to === 'active') this.active.add(e);
-    e.state = to;
+    this.index.move(e, to);
     e.reason = reason;
     e.since = ts;
     const event: UniverseEvent = { type: 'state', ts, symbol: e.symbol, instrument: e.instrument, from, to, ...(reason !== undefined ? { reason } : {}) };
@@ -619,15 +488,6 @@ export class UniverseManager {
   private rejectWaiters(e: Entry, error: Error): void {
     for (const w of e.waiters.splice(0)) w.reject(error);
   }
-}
-
-function newEntry(symbol: string, origin: Entry['origin'], since: number): Entry {
-  const pinned = origin !== 'signal';
-  return { symbol, instrument: undefined, state: 'pending', origin, pinned, removed: false, lastSignalAt: -Infinity, lastValue: NaN, pending: undefined, since, reason: undefined, activations: 0, delivered: 0, entriesStopped: false, closing: false, awaitingRemoval: false, generation: 0, holdsLine: false, subscribed: false, waiters: [] };
-}
-
-function view(e: Entry): UniverseEntryView {
-  return { symbol: e.symbol, instrument: e.instrument, state: e.state, origin: e.origin, pinned: e.pinned, lastSignalAt: e.lastSignalAt, lastValue: e.lastValue, reason: e.reason, activations: e.activations, delivered: e.delivered };
 }
 
 function message(e: unknown): string {

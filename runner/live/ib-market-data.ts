@@ -45,8 +45,11 @@
  * Request ids come from `reqIdRange` (default 800_000..899_999: clear of the resolver's
  * 600_000.., the execution client's 700_000.. and order ids from 1_000_000). Time (`now`) is the
  * engine's clock (TWS time); timers come from `scheduler`.
+ *
+ * Collaborators: stream requests and request ids (market-data-requests.ts), IB messages
+ * (market-data-messages.ts), minute flushing (market-data-flush.ts).
  */
-import { EventName, type IBApi } from '@stoqey/ib';
+import type { IBApi } from '@stoqey/ib';
 import { calendarForInstrument } from '../../lib/calendar/index.js';
 import { silentLogger, type Logger } from '../../lib/core/logger.js';
 import { NEW_YORK } from '../../lib/core/time-zone.js';
@@ -56,15 +59,17 @@ import { PushDataClient } from '../../lib/engine/live-data-client.js';
 import type { LiveFeed, LiveSubscription } from '../../lib/engine/live-feed.js';
 import type { ResolvedBarSubscription } from '../../lib/engine/ports.js';
 import { toIbContract } from '../../lib/ib/contract-resolver.js';
-import { classifyHistoryError } from '../../lib/ib/history-fetch.js';
 import { realScheduler, type SessionScheduler } from '../../lib/ib/ib-session.js';
-import { REALTIME_BAR_MS, type DerivedInterval } from '../../lib/live/bar-aggregator.js';
+import type { DerivedInterval } from '../../lib/live/bar-aggregator.js';
 import { allocateLines, type LineAllocation } from './line-budget.js';
-import { buildStatus, DERIVED, LAG_WINDOW, newEntry, zoneOf, type Entry, type HistoryRequest, type MarketDataContext, type Route, type StreamKind } from './instrument-stream.js';
-import { aggregateMinutes, columns, isWarning, NO_BARS, specFromContract } from './market-data-helpers.js';
-import { fetchWarmup, onHistoricalData } from './market-data-history.js';
-import { MarketDataError, validateOptions, type DepthBookView, type MarketDataInstrument, type DepthLevel, type IbMarketDataOptions, type L1Quote, type MarketDataIssue, type MarketDataSession, type MarketDataStatus, type MarketDataStream } from './market-data-types.js';
-import { calendarTimeZone, lagOf, noteFirstInput, prime, resetBarPipeline } from './minute-pipeline.js';
+import { buildStatus, DERIVED, newEntry, zoneOf, type Entry, type HistoryRequest, type MarketDataContext } from './instrument-stream.js';
+import { flushEntry, flushQuiet } from './market-data-flush.js';
+import { aggregateMinutes, columns, NO_BARS, specFromContract } from './market-data-helpers.js';
+import { fetchWarmup } from './market-data-history.js';
+import { MarketDataMessages } from './market-data-messages.js';
+import { StreamRequests } from './market-data-requests.js';
+import { MarketDataError, validateOptions, type DepthBookView, type MarketDataInstrument, type IbMarketDataOptions, type L1Quote, type MarketDataIssue, type MarketDataSession, type MarketDataStatus, type MarketDataStream } from './market-data-types.js';
+import { calendarTimeZone, prime, resetBarPipeline } from './minute-pipeline.js';
 import { StaleMonitor, type StaleCalendar } from './stale-monitor.js';
 
 export { StaleMonitor, type StaleCalendar, type StaleMonitorOptions } from './stale-monitor.js';
@@ -78,7 +83,6 @@ export class IbMarketData {
   private readonly now: () => number;
   private readonly log: Logger;
   private readonly entries = new Map<string, Entry>();
-  private readonly routes = new Map<number, Route>();
   private readonly histories = new Map<number, HistoryRequest>();
   private readonly stale: StaleMonitor;
   private readonly l1: boolean;
@@ -86,17 +90,14 @@ export class IbMarketData {
   private readonly useRTH: boolean;
   private readonly graceMs: number;
   private readonly tickMs: number;
-  private readonly reqIdFrom: number;
-  private readonly reqIdTo: number;
-  private nextReqId: number;
   private allocationValue: LineAllocation | undefined;
-  private api: IBApi | undefined;
-  private detachApi: (() => void) | undefined;
   private readonly unsubscribe: (() => void)[] = [];
   private timer: unknown;
   private started = false;
   private stopped = false;
   private readonly ctx: MarketDataContext;
+  private readonly requests: StreamRequests;
+  private readonly messages: MarketDataMessages;
 
   constructor(options: IbMarketDataOptions) {
     const range = validateOptions(options);
@@ -110,9 +111,6 @@ export class IbMarketData {
     this.useRTH = options.useRTH ?? false;
     this.graceMs = options.graceMs ?? 2_000;
     this.tickMs = options.tickMs ?? 1_000;
-    this.reqIdFrom = range.from;
-    this.reqIdTo = range.to;
-    this.nextReqId = range.from;
     this.stale = new StaleMonitor({
       staleMs: options.data.staleSeconds * 1000,
       onStale: (i, since) => {
@@ -134,9 +132,11 @@ export class IbMarketData {
       useRTH: this.useRTH,
       now: () => this.now(),
       stopped: () => this.stopped,
-      allocateReqId: () => this.allocateReqId(),
+      allocateReqId: () => this.requests.allocateReqId(),
       report: (...args) => this.report(...args),
     };
+    this.requests = new StreamRequests(this.ctx, range.from, range.to);
+    this.messages = new MarketDataMessages(this.ctx, this.requests.routes, this.stale, this.log);
     for (const inst of options.instruments) this.entries.set(inst.key, newEntry(inst));
   }
 
@@ -171,7 +171,7 @@ export class IbMarketData {
     await this.session.ready(this.o.readyTimeoutMs ?? 30_000);
     if (this.stopped) return this.status();
     const api = this.session.api;
-    if (api) this.attach(api);
+    if (api) this.messages.attach(api);
     const now = this.now();
     await Promise.all(
       alloc.subscribed.map(async (grant) => {
@@ -188,8 +188,8 @@ export class IbMarketData {
         e.state = 'subscribed';
         this.stale.add(e.key, this.calendarOf(e.spec!), now);
         if (!this.realtimeBars) resetBarPipeline(this.ctx, e);
-        this.requestStream(e, 'l1');
-        this.requestStream(e, 'depth');
+        this.requests.request(e, 'l1');
+        this.requests.request(e, 'depth');
       }),
     );
     this.scheduleTick();
@@ -204,13 +204,11 @@ export class IbMarketData {
     if (this.timer !== undefined) this.scheduler.clearTimeout(this.timer);
     this.timer = undefined;
     for (const e of this.entries.values()) {
-      for (const kind of ['bars', 'l1', 'depth'] as const) this.cancelStream(e, kind);
+      for (const kind of ['bars', 'l1', 'depth'] as const) this.requests.cancel(e, kind);
     }
     for (const [, h] of this.histories) h.settle(new MarketDataError('market data stopped'));
     for (const u of this.unsubscribe.splice(0)) u();
-    this.detachApi?.();
-    this.detachApi = undefined;
-    this.api = undefined;
+    this.messages.detach();
   }
 
   /** The kernel's data client: warm-start history and live bars of the universe */
@@ -256,39 +254,7 @@ export class IbMarketData {
    * end plus the stream's observed delivery lag. The timer calls it every `tickMs`.
    */
   flush(now = this.now()): void {
-    for (const e of this.entries.values()) this.flushEntry(e, now);
-  }
-
-  private flushEntry(e: Entry, now: number): void {
-    // a stream without input yet: flushing would move its horizon past the first (lagging) bars
-    if (!e.minuteAgg || e.sync?.phase === 'first-input') return;
-    const t = now - lagOf(e);
-    e.minuteAgg.flush(t);
-    // while a backfill is pending the derived buckets wait for its minutes
-    if (e.sync === undefined) e.derivedAgg?.flush(t);
-  }
-
-  /**
-   * The timer's flush: only streams that took no input for a whole tick, checked again on the next
-   * turn (after the socket input pending now is read: a stalled loop runs the simulator's timer and
-   * this one back to back). A stream still delivering completes its minutes itself (their :55 slot,
-   * or any input of a later minute). Judged by the clock alone, a bursty stream loses minutes: the
-   * accelerated replay's simulator sends every 250 real ms, i.e. speed / 20 bars per burst (150 at
-   * 3000x), more than the lag window holds, while the clock runs on between bursts; a flush there
-   * closed the open minute and the next ones before their bars came (cut short, or dropped as late).
-   */
-  private flushQuiet(): void {
-    const quiet: [Entry, number][] = [];
-    for (const e of this.entries.values()) {
-      if (e.inputs === e.inputsAtTick) quiet.push([e, e.inputs]);
-      e.inputsAtTick = e.inputs;
-    }
-    if (quiet.length === 0) return;
-    this.scheduler.setTimeout(() => {
-      if (this.stopped) return;
-      const now = this.now();
-      for (const [e, inputs] of quiet) if (e.inputs === inputs && this.entries.get(e.key) === e) this.flushEntry(e, now);
-    }, 0);
+    for (const e of this.entries.values()) flushEntry(e, now);
   }
 
   /** Runs the staleness check at `now` (the timer calls it every `tickMs`); returns the instruments that just became stale */
@@ -328,7 +294,7 @@ export class IbMarketData {
     e.streams.l1.wanted = this.l1;
     this.stale.add(e.key, this.calendarOf(e.spec), this.now());
     if (!this.realtimeBars) resetBarPipeline(this.ctx, e);
-    this.requestStream(e, 'l1');
+    this.requests.request(e, 'l1');
   }
 
   /** Cancels every stream of an instrument and forgets it: its lines are free (the cancels are queued before any later request) */
@@ -337,7 +303,7 @@ export class IbMarketData {
     if (e === undefined) return;
     for (const kind of ['bars', 'l1', 'depth'] as const) {
       e.streams[kind].wanted = false;
-      this.cancelStream(e, kind);
+      this.requests.cancel(e, kind);
     }
     e.handles.clear();
     this.stale.remove(key);
@@ -388,7 +354,7 @@ export class IbMarketData {
     if (!this.realtimeBars) return;
     if (!e.streams.bars.wanted) {
       e.streams.bars.wanted = true;
-      this.requestStream(e, 'bars');
+      this.requests.request(e, 'bars');
     }
   }
 
@@ -398,7 +364,7 @@ export class IbMarketData {
     e.handles.delete(h.subscription.interval);
     if (e.handles.size === 0 && this.realtimeBars) {
       e.streams.bars.wanted = false;
-      this.cancelStream(e, 'bars');
+      this.requests.cancel(e, 'bars');
     }
   }
 
@@ -436,44 +402,6 @@ export class IbMarketData {
 
   // ---- streams --------------------------------------------------------------------------------
 
-  private requestStream(e: Entry, kind: StreamKind): void {
-    const st = e.streams[kind];
-    if (!st.wanted || this.stopped || !e.contract) return;
-    if (st.reqId !== undefined) this.routes.delete(st.reqId);
-    if (kind === 'bars') resetBarPipeline(this.ctx, e);
-    // a new book is built from the inserts that follow
-    if (kind === 'depth') e.book = undefined;
-    const reqId = this.allocateReqId();
-    st.reqId = reqId;
-    this.routes.set(reqId, { entry: e, stream: kind });
-    const contract = e.contract;
-    const sent = this.session.request((api) => {
-      if (st.reqId !== reqId) return;
-      if (kind === 'l1') api.reqMktData(reqId, contract, '', false, false);
-      else if (kind === 'bars') api.reqRealTimeBars(reqId, contract, REALTIME_BAR_MS / 1000, 'TRADES' as never, this.useRTH);
-      else api.reqMktDepth(reqId, contract, this.o.depthRows ?? 5, false);
-    }, `${kind} ${e.key}`);
-    // not connected: the resubscription after the (re)connect asks again
-    st.state = sent ? 'requested' : 'pending';
-  }
-
-  private cancelStream(e: Entry, kind: StreamKind): void {
-    const st = e.streams[kind];
-    const reqId = st.reqId;
-    st.reqId = undefined;
-    const live = st.state === 'requested' || st.state === 'active';
-    st.state = st.wanted && st.state === 'failed' ? 'failed' : 'off';
-    if (kind === 'bars') e.sync = undefined;
-    if (reqId === undefined) return;
-    this.routes.delete(reqId);
-    if (!live) return;
-    this.session.request((api) => {
-      if (kind === 'l1') api.cancelMktData(reqId);
-      else if (kind === 'bars') api.cancelRealTimeBars(reqId);
-      else api.cancelMktDepth(reqId, false);
-    }, `cancel ${kind} ${e.key}`);
-  }
-
   /** After a reconnect or 1101: every wanted stream again, with new request ids on the new connection. */
   private resubscribeAll(): void {
     if (this.stopped) return;
@@ -482,7 +410,7 @@ export class IbMarketData {
       if (e.state !== 'subscribed') continue;
       for (const kind of ['l1', 'depth', 'bars'] as const) {
         if (!e.streams[kind].wanted) continue;
-        this.requestStream(e, kind);
+        this.requests.request(e, kind);
         streams++;
       }
       if (!this.realtimeBars) resetBarPipeline(this.ctx, e);
@@ -495,140 +423,7 @@ export class IbMarketData {
   private onConnection(api: IBApi): void {
     // requests sent on the old connection are gone with it
     for (const [, h] of [...this.histories]) h.settle(new MarketDataError('connection lost during the request'));
-    this.attach(api);
-  }
-
-  private attach(api: IBApi): void {
-    if (this.api === api) return;
-    this.detachApi?.();
-    this.api = api;
-    const raw = api as unknown as { on(e: string, l: (...a: never[]) => void): void; off(e: string, l: (...a: never[]) => void): void };
-    const added: [string, (...a: never[]) => void][] = [];
-    const on = <A extends unknown[]>(event: EventName, fn: (...args: A) => void) => {
-      const guarded = (...args: A) => {
-        try {
-          fn(...args);
-        } catch (e) {
-          this.log.error('market data message failed', { event, error: e instanceof Error ? e.message : String(e) });
-        }
-      };
-      raw.on(event, guarded as never);
-      added.push([event, guarded as never]);
-    };
-    on(EventName.realtimeBar, (reqId: number, time: number, open: number, high: number, low: number, close: number, volume: number) => this.onRealtimeBar(reqId, time, open, high, low, close, volume));
-    on(EventName.tickPrice, (reqId: number, field: number, value: number) => this.onTick(reqId, field, value, true));
-    on(EventName.tickSize, (reqId: number, field: number | undefined, value: number | undefined) => this.onTick(reqId, field ?? -1, value ?? NaN, false));
-    on(EventName.tickString, (reqId: number) => this.onAny(reqId));
-    on(EventName.tickGeneric, (reqId: number) => this.onAny(reqId));
-    on(EventName.updateMktDepth, (reqId: number, position: number, operation: number, side: number, price: number, size: number) => this.onDepth(reqId, position, operation, side, price, size, undefined));
-    on(EventName.updateMktDepthL2, (reqId: number, position: number, mm: string, operation: number, side: number, price: number, size: number) => this.onDepth(reqId, position, operation, side, price, size, mm));
-    on(EventName.historicalData, (reqId: number, time: string, open: number, high: number, low: number, close: number, volume: number) => onHistoricalData(this.ctx, reqId, time, open, high, low, close, volume));
-    on(EventName.error, (error: Error, code: number, reqId: number) => this.onError(reqId, code, error?.message ?? String(error)));
-    this.detachApi = () => {
-      for (const [event, fn] of added) raw.off(event, fn);
-    };
-  }
-
-  /** The entry of a stream message, marked fresh; undefined for a request that is not ours (any more). */
-  private routed(reqId: number, stream: StreamKind): Entry | undefined {
-    const r = this.routes.get(reqId);
-    if (!r || r.stream !== stream) return undefined;
-    const e = r.entry;
-    const st = e.streams[stream];
-    if (st.state === 'requested') st.state = 'active';
-    const now = this.now();
-    e.lastUpdate = now;
-    this.stale.touch(e.key, now);
-    return e;
-  }
-
-  private onAny(reqId: number): void {
-    const r = this.routes.get(reqId);
-    if (r) this.routed(reqId, r.stream);
-  }
-
-  private onRealtimeBar(reqId: number, timeSec: number, open: number, high: number, low: number, close: number, volume: number): void {
-    const e = this.routed(reqId, 'bars');
-    if (!e || !e.minuteAgg) return;
-    const start = timeSec * 1000;
-    // a hole in the 5 s sequence (IB sends a bar every 5 s, quiet ones too): the stream lost bars,
-    // so it starts over as after a resubscription (the minute it resumes in is recovered from history)
-    if (start > e.lastBarStart + REALTIME_BAR_MS) {
-      this.log.info('gap in realtime bars, resynchronising', { instrument: e.key, from: e.lastBarStart, to: start });
-      resetBarPipeline(this.ctx, e);
-    }
-    if (start > e.lastBarStart || Number.isNaN(e.lastBarStart)) e.lastBarStart = start;
-    e.lags[e.lagIndex] = Math.max(0, e.lastUpdate - (start + REALTIME_BAR_MS));
-    e.lagIndex = (e.lagIndex + 1) % LAG_WINDOW;
-    noteFirstInput(e, start);
-    e.inputs++;
-    e.minuteAgg.addRealtimeBar(timeSec, open, high, low, close, volume);
-  }
-
-  private onTick(reqId: number, field: number, value: number, price: boolean): void {
-    const r = this.routes.get(reqId);
-    if (!r) return;
-    if (r.stream === 'depth') return void this.routed(reqId, 'depth');
-    const e = this.routed(reqId, 'l1');
-    if (!e) return;
-    const q = e.quote;
-    q.ts = e.lastUpdate;
-    if (price) {
-      if (!(value > 0)) return; // -1: no price
-      if (field === 1 || field === 66) q.bid = value;
-      else if (field === 2 || field === 67) q.ask = value;
-      else if (field === 4 || field === 68) {
-        q.last = value;
-        e.pendingLast = value;
-      }
-      return;
-    }
-    if (!Number.isFinite(value)) return;
-    if (field === 0 || field === 69) q.bidSize = value;
-    else if (field === 3 || field === 70) q.askSize = value;
-    else if (field === 8 || field === 74) q.volume = value;
-    else if (field === 5 || field === 71) {
-      q.lastSize = value;
-      if (!this.realtimeBars && e.minuteAgg && Number.isFinite(e.pendingLast)) {
-        noteFirstInput(e, e.lastUpdate);
-        e.inputs++;
-        e.minuteAgg.addTrade(e.pendingLast, value, e.lastUpdate);
-        e.pendingLast = NaN;
-      }
-    }
-  }
-
-  private onDepth(reqId: number, position: number, operation: number, side: number, price: number, size: number, marketMaker: string | undefined): void {
-    const e = this.routed(reqId, 'depth');
-    if (!e) return;
-    const book = (e.book ??= { bids: [], asks: [], ts: NaN });
-    book.ts = e.lastUpdate;
-    const levels = side === 1 ? book.bids : book.asks;
-    const level: DepthLevel = marketMaker ? { price, size, marketMaker } : { price, size };
-    if (operation === 0) levels.splice(Math.min(position, levels.length), 0, level);
-    else if (operation === 1) levels[Math.min(position, levels.length)] = level;
-    else if (operation === 2) levels.splice(position, 1);
-  }
-
-  private onError(reqId: number, code: number, message: string): void {
-    if (reqId < 0) return;
-    const h = this.histories.get(reqId);
-    if (h) {
-      const outcome = classifyHistoryError(code, message);
-      if (outcome === 'ignore') return;
-      // no data for a session is an answer: no bars
-      h.settle(outcome.kind === 'empty' ? undefined : new MarketDataError(`${code} ${message}`, code));
-      return;
-    }
-    const r = this.routes.get(reqId);
-    if (!r || isWarning(code)) return;
-    const e = r.entry;
-    const st = e.streams[r.stream];
-    this.routes.delete(reqId);
-    st.reqId = undefined;
-    st.state = 'failed';
-    if (r.stream === 'bars') e.sync = undefined;
-    this.report(e, r.stream, message, code);
+    this.messages.attach(api);
   }
 
   private report(e: Entry, stream: MarketDataStream, message: string, code?: number): void {
@@ -644,16 +439,6 @@ export class IbMarketData {
 
   // ---- helpers --------------------------------------------------------------------------------
 
-  private allocateReqId(): number {
-    const span = this.reqIdTo - this.reqIdFrom + 1;
-    for (let i = 0; i < span; i++) {
-      const id = this.nextReqId;
-      this.nextReqId = id >= this.reqIdTo ? this.reqIdFrom : id + 1;
-      if (!this.routes.has(id) && !this.histories.has(id)) return id;
-    }
-    throw new MarketDataError('no free request id');
-  }
-
   private scheduleTick(): void {
     if (this.stopped) return;
     this.timer = this.scheduler.setTimeout(() => {
@@ -661,7 +446,7 @@ export class IbMarketData {
       if (this.stopped) return;
       const now = this.now();
       try {
-        this.flushQuiet();
+        flushQuiet(this.ctx, this.entries);
         this.stale.check(now);
       } catch (err) {
         this.log.error('market data tick failed', { error: err instanceof Error ? err.message : String(err) });

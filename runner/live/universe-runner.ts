@@ -27,10 +27,8 @@
  *   that does not come back (resolution, invalid, no trader) is an alert, and so is a symbol holding
  *   a position that waits for a line longer than a minute (no data: no exits).
  *
- * Stats for the run summary: traders created and retired, invalid symbols, who waited for lines,
- * peak lines, time from a ticker's first signal to its trader being ready, heap peak.
+ * Stats for the run summary: universe-stats.ts; the signals provider: signal-provider-factory.ts.
  */
-import { performance } from 'node:perf_hooks';
 import { ConfigError } from '../../lib/core/errors.js';
 import type { Logger } from '../../lib/core/logger.js';
 import type { InstrumentSpec } from '../../lib/data/instrument.js';
@@ -38,24 +36,25 @@ import type { Clock } from '../../lib/engine/clock.js';
 import type { Kernel } from '../../lib/engine/kernel.js';
 import type { Scheduler } from '../../lib/engine/live-feed.js';
 import { ContractNotFoundError } from '../../lib/ib/contract-resolver.js';
-import { ClickHouseSignalProvider } from '../../lib/signals/clickhouse-provider.js';
-import { DropFolderSignalProvider } from '../../lib/signals/drop-folder.js';
-import { DuckDbSignalProvider } from '../../lib/signals/duckdb-provider.js';
 import { watermarkAt, type SignalProvider, type SignalWatermark } from '../../lib/signals/provider.js';
 import type { Signal } from '../../lib/signals/signal.js';
 import { SignalPoller } from '../../lib/signals/signal-poller.js';
 import { PushSignalSource } from '../../lib/signals/signal-source.js';
-import { Store } from '../../lib/store/store.js';
+import type { Store } from '../../lib/store/store.js';
 import { KernelUniverse, type RemovalHooks } from '../../lib/universe/kernel-universe.js';
 import { LinePool } from '../../lib/universe/line-pool.js';
 import type { RemovalFlatten, ResolveOutcome, UniverseEntryView, UniverseStatus } from '../../lib/universe/universe-types.js';
 import type { RunnerConfig } from './config.js';
-import { signalAgeOptions, SIGNALS_PASSWORD_ENV } from './config-schema-signals.js';
+import { signalAgeOptions } from './config-schema-signals.js';
 import { preemptionOptions } from './config-schema-strategy.js';
 import type { ControlList } from './control-api.js';
 import { SOURCES } from './supervisor-types.js';
 import { universeInstruments, type IbMarketData } from './ib-market-data.js';
 import { restorePlan, watermarkNote, type UniverseResume } from './universe-resume.js';
+import { openSignalProvider } from './signal-provider-factory.js';
+import { UniverseStats, type UniverseSummary } from './universe-stats.js';
+
+export type { UniverseSummary } from './universe-stats.js';
 
 export interface UniverseRunnerOptions {
   config: RunnerConfig;
@@ -80,28 +79,6 @@ export interface UniverseRunnerOptions {
   resume?: UniverseResume;
 }
 
-/** The universe part of the run summary */
-export interface UniverseSummary {
-  mode: string;
-  /** Traders active at the end, and the most at once */
-  active: number;
-  peakActive: number;
-  /** Activations (a trader created or re-created), retirements, distinct invalid symbols */
-  created: number;
-  retired: number;
-  invalid: number;
-  /** Distinct symbols that waited for market-data lines, and those still waiting at the end */
-  waited: number;
-  /** Members retired to give their lines to a stronger waiter (preemption) */
-  evicted: number;
-  waitingAtEnd: number;
-  lines: { budget: number; peak: number; atEnd: number };
-  signals: { polled: number; delivered: number; ignored: number; skippedInvalid: number; droppedStale: number; symbols: number };
-  /** Real ms from a ticker's first signal (while it had no trader) to its trader being ready */
-  readyMs: { n: number; p50: number; p99: number };
-  heapMb: { peak: number; end: number };
-}
-
 export class UniverseRunner {
   readonly universe: KernelUniverse;
   readonly lines: LinePool;
@@ -109,18 +86,9 @@ export class UniverseRunner {
   private readonly poller: SignalPoller | undefined;
   private readonly provider: SignalProvider | undefined;
   private readonly stores: Store[] = [];
-  private readonly waitingFor = new Map<string, number>();
   /** A removal's flatten override until its `retiring` state note is written */
   private readonly removing = new Map<string, RemovalFlatten>();
-  private readonly readyMs: number[] = [];
-  private readonly waitedSet = new Set<string>();
-  private readonly invalidSet = new Set<string>();
-  private readonly symbolsSeen = new Set<string>();
-  private created = 0;
-  private retired = 0;
-  private active = 0;
-  private peakActive = 0;
-  private peakHeap = 0;
+  private readonly stats = new UniverseStats();
   /** The last watermark journaled (JSON), so an unchanged one is not journaled again */
   private journaledWatermark: string | undefined;
   /** Tickers the poller saw for the first time, noticed once a batch brings a fresh signal of theirs */
@@ -190,31 +158,8 @@ export class UniverseRunner {
       // a downtime backlog: one note per symbol (the universe counts every dropped signal)
       if (e.type === 'stale') o.note({ signals: 'stale', symbol: e.symbol, availableAt: e.availableAt, ageMs: e.ageMs, maxAgeMs: e.maxAgeMs });
       if (e.type !== 'state') return;
-      if (e.to === 'active') {
-        this.created++;
-        this.active++;
-        this.peakActive = Math.max(this.peakActive, this.active);
-        const t0 = this.waitingFor.get(e.symbol);
-        if (t0 !== undefined) {
-          this.readyMs.push(performance.now() - t0);
-          this.waitingFor.delete(e.symbol);
-        }
-        this.sampleHeap();
-      } else if (e.from === 'active' || e.from === 'retiring') {
-        if (e.from === 'active') this.active--;
-      }
-      if (e.to === 'retired') {
-        this.retired += e.from === 'active' || e.from === 'retiring' ? 1 : 0;
-        this.waitingFor.delete(e.symbol);
-      }
-      if (e.to === 'waiting-for-line') {
-        this.waitedSet.add(e.symbol);
-        this.watchLineWait(e.symbol, alert);
-      }
-      if (e.to === 'invalid') {
-        this.invalidSet.add(e.symbol);
-        this.waitingFor.delete(e.symbol);
-      }
+      this.stats.onState(e);
+      if (e.to === 'waiting-for-line') this.watchLineWait(e.symbol, alert);
       // a symbol that left (or never made it) holds no market-data entry
       if (e.to === 'retired' || e.to === 'invalid') marketData.removeInstrument(e.symbol);
       // origin and removal policy: what a resumed run needs to bring the member back as it was
@@ -261,22 +206,7 @@ export class UniverseRunner {
       if (o.config.universe.mode !== 'static') throw new ConfigError('monger run', ['signals: required with a signal-driven universe']);
       return new UniverseRunner(o, undefined, []);
     }
-    const stores: Store[] = [];
-    const store = async (): Promise<Store> => {
-      if (s.db === undefined || (o.replayStore !== undefined && s.db === o.config.replay?.db)) {
-        if (o.replayStore === undefined) throw new ConfigError('monger run', ['signals.db: required outside replay']);
-        return o.replayStore;
-      }
-      const opened = await Store.open(s.db);
-      stores.push(opened);
-      return opened;
-    };
-    let provider: SignalProvider;
-    if (s.provider === 'clickhouse') {
-      const password = (o.env ?? process.env)[SIGNALS_PASSWORD_ENV];
-      provider = new ClickHouseSignalProvider({ url: s.url!, ...(s.database ? { database: s.database } : {}), ...(s.table ? { table: s.table } : {}), ...(s.username ? { username: s.username } : {}), ...(password ? { password } : {}) });
-    } else if (s.provider === 'folder') provider = new DropFolderSignalProvider(await store(), { folder: s.folder!, onError: 'skip' });
-    else provider = new DuckDbSignalProvider(await store(), s.table ? { table: s.table } : {});
+    const { provider, stores } = await openSignalProvider(s, o);
     return new UniverseRunner(o, provider, stores);
   }
 
@@ -369,31 +299,12 @@ export class UniverseRunner {
   }
 
   summary(): UniverseSummary {
-    const st = this.status();
-    const c = st.counters;
-    const sorted = [...this.readyMs].sort((a, b) => a - b);
-    const q = (p: number) => (sorted.length === 0 ? NaN : sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]!);
-    this.sampleHeap();
-    return {
-      mode: st.mode,
-      active: st.states.active,
-      peakActive: this.peakActive,
-      created: this.created,
-      retired: this.retired,
-      invalid: this.invalidSet.size,
-      waited: this.waitedSet.size,
-      evicted: c.evicted,
-      waitingAtEnd: st.waiting.length,
-      lines: { budget: this.lines.budget, peak: this.lines.peak, atEnd: this.lines.used },
-      signals: { polled: this.poller?.delivered ?? 0, delivered: c.delivered, ignored: c.ignored, skippedInvalid: c.skippedInvalid, droppedStale: c.droppedStale, symbols: this.symbolsSeen.size },
-      readyMs: { n: sorted.length, p50: round(q(0.5)), p99: round(q(0.99)) },
-      heapMb: { peak: round(this.peakHeap / 2 ** 20), end: round(process.memoryUsage().heapUsed / 2 ** 20) },
-    };
+    return this.stats.summary(this.status(), this.lines, this.poller?.delivered ?? 0);
   }
 
   /** Real ms from first signal to trader ready, per activation (bench) */
   readyLatencies(): readonly number[] {
-    return this.readyMs;
+    return this.stats.readyLatencies();
   }
 
   // ---- ports ----------------------------------------------------------------------------------
@@ -436,7 +347,7 @@ export class UniverseRunner {
       this.unnoticed.delete(s.symbol);
       fresh.push(s.symbol);
       // the readiness clock starts with the resolution
-      if (!this.waitingFor.has(s.symbol) && m.entry(s.symbol) === undefined) this.waitingFor.set(s.symbol, performance.now());
+      if (!this.stats.isClockRunning(s.symbol) && m.entry(s.symbol) === undefined) this.stats.startReadyClock(s.symbol);
     }
     // the others were seen only in stale signals: a later fresh signal activates them as usual
     this.unnoticed.clear();
@@ -463,10 +374,10 @@ export class UniverseRunner {
   }
 
   private onSignal(signal: Signal): void {
-    this.symbolsSeen.add(signal.symbol);
+    this.stats.sawSignal(signal.symbol);
     const e = this.universe.manager.entry(signal.symbol);
     // a ticker without a trader: the clock for "first signal -> trader ready" starts now
-    if ((e === undefined || e.state === 'retired') && !this.waitingFor.has(signal.symbol)) this.waitingFor.set(signal.symbol, performance.now());
+    if (e === undefined || e.state === 'retired') this.stats.startReadyClock(signal.symbol);
     this.universe.onSignal(signal);
   }
 
@@ -480,19 +391,10 @@ export class UniverseRunner {
       return { status: 'failed', reason: e instanceof Error ? e.message : String(e) };
     }
   }
-
-  private sampleHeap(): void {
-    const h = process.memoryUsage().heapUsed;
-    if (h > this.peakHeap) this.peakHeap = h;
-  }
 }
 
 /** A symbol holding a position that waits this long for a line is an alert */
 const LINE_WAIT_ALERT_MS = 60_000;
-
-function round(x: number): number {
-  return Number.isFinite(x) ? Math.round(x * 100) / 100 : x;
-}
 
 /**
  * A flattening removal in the runner goes through the supervisor: it owns the RiskEngine's halts
