@@ -31,6 +31,10 @@ export const strategySchema = section({
 
 const SEC_TYPES = ['STK', 'FUT', 'CASH'] as const;
 
+/** `universe.adoptPositions`: which broker positions a new run of a signal-driven universe adopts */
+export const ADOPT_POSITIONS = ['journal', 'all'] as const;
+export type AdoptPositions = (typeof ADOPT_POSITIONS)[number];
+
 /**
  * `mode`: static (the configured symbols), dynamic (a ticker joins with its first signal; no
  * configured symbols), mixed (both); dynamic and mixed need a `signals` section.
@@ -45,6 +49,10 @@ const SEC_TYPES = ['STK', 'FUT', 'CASH'] as const;
  * (default 5). `maxEvictionsPer10Min` (default 30): at most that many evictions in any 10 minutes, all
  * lines together; each starts a warm-up history request and IB allows 60 in 10 minutes. `enabled:
  * false` turns it off (default on); the defaults are lib/universe/preemption.ts's.
+ * `adoptPositions` (dynamic and mixed; adoption-policy.ts): which of IB's positions a NEW run adopts
+ * and trades: `journal` (unset) the configured symbols plus what the previous run of the strategy held
+ * at its end, `all` every position (an account dedicated to the runner). No zod default: unset means
+ * `journal`.
  */
 export const universeSchema = section({
   mode: oneOf(UNIVERSE_MODES).default('static'),
@@ -60,6 +68,7 @@ export const universeSchema = section({
     },
     'a mapping { enabled, minActiveMinutes, margin, maxEvictionsPer10Min }',
   ).optional(),
+  adoptPositions: oneOf(ADOPT_POSITIONS).optional(),
   secType: oneOf(SEC_TYPES).default('STK'),
   exchange: text('an exchange (SMART, NYSE, CME…)').default('SMART'),
   currency: pattern('a currency code like USD', /^[A-Z]{3}$/).default('USD'),
@@ -109,6 +118,7 @@ export function checkUniverse(universe: UniverseSettings | undefined, v: Validat
   if (universe?.mode === 'dynamic' && universe.symbols.length > 0) v.problem(['universe', 'symbols'], 'a dynamic universe is signal-driven only; use mode: mixed for configured symbols plus signal-driven ones');
   if (universe?.mode === 'static' && universe.retireAfterMinutes !== undefined) v.problem(['universe', 'retireAfterMinutes'], 'only signal-driven symbols (mode dynamic or mixed) are retired');
   if (universe?.mode === 'static' && universe.preemption !== undefined) v.problem(['universe', 'preemption'], 'only signal-driven symbols (mode dynamic or mixed) give up their lines');
+  if (universe?.mode === 'static' && universe.adoptPositions !== undefined) v.problem(['universe', 'adoptPositions'], 'a static universe adopts the positions in its symbols only (mode dynamic or mixed choose)');
   universe?.symbols.forEach((sym, i, all) => {
     if (all.indexOf(sym) !== i) v.problem(['universe', 'symbols', i], `'${sym}' is listed twice`);
   });

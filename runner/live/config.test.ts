@@ -617,6 +617,14 @@ describe('signal-driven universe, signals and control (issue 10)', () => {
     }
   });
 
+  it('adoptPositions: optional (unset means journal, no default written), journal or all, refused in a static universe', () => {
+    expect(load(change(dynamic)).universe).not.toHaveProperty('adoptPositions');
+    expect(load(change((c) => (dynamic(c), (c.universe.adoptPositions = 'all')))).universe.adoptPositions).toBe('all');
+    expect(load(change((c) => (dynamic(c), (c.universe.adoptPositions = 'journal')))).universe.adoptPositions).toBe('journal');
+    expect(problems(change((c) => (dynamic(c), (c.universe.adoptPositions = 'everything'))))).toEqual(["universe.adoptPositions: expected one of journal, all, got 'everything'"]);
+    expect(problems(change((c) => (c.universe.adoptPositions = 'all')))).toEqual(['universe.adoptPositions: a static universe adopts the positions in its symbols only (mode dynamic or mixed choose)']);
+  });
+
   it('control: loopback only, a token of 16+ characters from the file or $MONGER_CONTROL_TOKEN', () => {
     expect(problems(change((c) => (c.control = { enabled: true })))).toEqual(['control.token: required when the control API is enabled (here or in $MONGER_CONTROL_TOKEN)']);
     expect(load(change((c) => (c.control = { enabled: true, port: 8799 })), { MONGER_CONTROL_TOKEN: 'x'.repeat(20) }).control).toEqual({ enabled: true, host: '127.0.0.1', port: 8799, token: 'x'.repeat(20) });

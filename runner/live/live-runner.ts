@@ -50,6 +50,7 @@ import { IbMarketData, universeInstruments } from './ib-market-data.js';
 import { estimateReplayClock } from './replay-clock-sync.js';
 import { adoptBrokerPositions, completeResume, ExpectedPositions, positionsBefore, prepareResume, type PreparedResume, type ResumeSummary } from './resume-run.js';
 import { chooseRun, clientOrderIdPrefix, keepUnfinished, supervisorRestore } from './run-resume.js';
+import { adoptionScope } from './adoption-policy.js';
 import { ControlApi } from './control-api.js';
 import { OperatorControl } from './supervisor-operator.js';
 import { removalHooks, UniverseRunner, type UniverseSummary } from './universe-runner.js';
@@ -355,9 +356,16 @@ export async function runRunner(config: RunnerConfig, options: RunnerOptions): P
       },
     });
     stickyHaltInForce = () => supervisor!.haltsInForce().some((h) => STICKY_SOURCES.has(h.source));
+    // a new run of a signal-driven universe adopts only what its policy allows (adoption-policy.ts)
+    const adoptable = recovery === undefined ? await adoptionScope(journalStore, { strategy: config.strategy.name, mode: config.mode, runId: journal.runId, universe: config.universe }) : undefined;
+    if (adoptable !== undefined) {
+      const scope = { event: 'adoption-scope', policy: 'journal', previousRun: adoptable.previousRunId ?? null, previousPositions: adoptable.previousPositions, adoptable: [...adoptable.instruments].sort(), ...(adoptable.previousError !== undefined ? { previousError: adoptable.previousError } : {}) };
+      journal.append('note', { ts: now(), payload: scope });
+      log.info('new run: adopts broker positions in these instruments only (universe.adoptPositions: journal)', scope);
+    }
     // the universe's internal strategy goes first: configured symbols are requested before anyone trades
     const universe = signalDriven
-      ? await UniverseRunner.create({ config, kernel, marketData, strategyId: definition.name, clock, scheduler: driver?.scheduler ?? (speed === 1 ? { setTimeout, clearTimeout: (h) => clearTimeout(h as ReturnType<typeof setTimeout>) } : scaledScheduler(speed)), replayStore, logger: log, note: (payload) => journal.append('note', { ts: now(), payload }), alert: (payload) => (alerts++, journal.append('alert', { ts: now(), payload })), removal: removalHooks(supervisor), ...(recovery !== undefined ? { resume: await readUniverseResume(journalStore, journal.runId) } : {}) })
+      ? await UniverseRunner.create({ config, kernel, marketData, strategyId: definition.name, clock, scheduler: driver?.scheduler ?? (speed === 1 ? { setTimeout, clearTimeout: (h) => clearTimeout(h as ReturnType<typeof setTimeout>) } : scaledScheduler(speed)), replayStore, logger: log, note: (payload) => journal.append('note', { ts: now(), payload }), alert: (payload) => (alerts++, journal.append('alert', { ts: now(), payload })), removal: removalHooks(supervisor), ...(recovery !== undefined ? { resume: await readUniverseResume(journalStore, journal.runId) } : {}), ...(adoptable !== undefined ? { adoptable } : {}) })
       : undefined;
     if (universe !== undefined) {
       cleanups.push(() => universe.stop());
@@ -386,7 +394,7 @@ export async function runRunner(config: RunnerConfig, options: RunnerOptions): P
       resumed = await completeResume({ recovery, prepared, report: reconcile, kernel, journal, session, account: config.ib.account ?? '', resolve: (i) => universe?.resolveHeld(i) ?? marketData.resolve(i), now, log, expected });
     }
     // a new run: IB's positions in the universe are the engine's (a clean stop left them at IB)
-    // (a signal-driven universe brings back every position outside its configured symbols: universe-resume.ts)
+    // (a signal-driven universe: the positions its adoption policy allows, as members: adoption-policy.ts, universe-resume.ts)
     const positionsAdopted = recovery === undefined ? await adoptBrokerPositions({ report: reconcile, kernel, journal, resolve: (i) => universe?.resolveHeld(i) ?? marketData.resolve(i), now, log, expected }) : [];
 
     // 6. health: connection, data freshness, event-loop lag, memory; degradation halts trading

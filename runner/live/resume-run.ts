@@ -24,6 +24,7 @@ import type { PositionDiscrepancy, ReconcileReport } from './execution-types.js'
 import { accountCash } from './broker-queries.js';
 import type { RecoveredOrderOutcome } from './recovered-orders.js';
 import { adoptionPlan, type AdoptionPlan } from './run-resume.js';
+import { PositionNotAdoptedError } from './adoption-policy.js';
 
 /** What the resumed run did, for the summary */
 export interface ResumeSummary {
@@ -107,12 +108,20 @@ type PositionStep = Pick<CompleteResumeContext, 'report' | 'kernel' | 'journal' 
  * `alert(p)`. Instruments outside the universe are skipped: the execution client reports them as
  * external, they are not ours to trade.
  */
-async function brokerPositions(c: PositionStep, alert: (p: PositionDiscrepancy) => Record<string, unknown>): Promise<Record<string, { quantity: number; avgPrice: number }>> {
+async function brokerPositions(
+  c: PositionStep,
+  alert: (p: PositionDiscrepancy) => Record<string, unknown>,
+  skipped?: (p: PositionDiscrepancy, error: unknown) => void,
+): Promise<Record<string, { quantity: number; avgPrice: number }>> {
   const ts = c.now();
   const positions: Record<string, { quantity: number; avgPrice: number }> = {};
   for (const p of c.report.externalPositions) {
-    const spec = await c.resolve(p.instrument).catch(() => undefined);
-    if (spec === undefined) continue;
+    let failure: unknown;
+    const spec = await c.resolve(p.instrument).catch((e: unknown) => void (failure = e));
+    if (spec === undefined) {
+      skipped?.(p, failure);
+      continue;
+    }
     const avgPrice = Number.isFinite(p.avgCost) ? p.avgCost / (spec.secType === 'FUT' ? spec.multiplier : 1) : c.kernel.portfolio.averagePrice(p.instrument);
     positions[p.instrument] = { quantity: p.brokerQuantity, avgPrice: Number.isFinite(avgPrice) ? avgPrice : 0 };
     c.journal.append('alert', { ts, instrument: p.instrument, payload: alert(p) });
@@ -125,15 +134,28 @@ async function brokerPositions(c: PositionStep, alert: (p: PositionDiscrepancy) 
  * stopped cleanly, or ran under --new-run): the engine adopts IB's positions before the strategy
  * starts, so it does not buy again on top of them and the exits protect them. Journaled as a
  * `reconcile` with the positions (recovery's position base from then on) and an alert per
- * instrument. Returns the instruments adopted.
+ * instrument. A position the adoption policy refuses (a signal-driven universe under
+ * `adoptPositions: journal`) stays external with a `position-external` alert. Returns the
+ * instruments adopted.
  */
 export async function adoptBrokerPositions(c: PositionStep & { expected?: ExpectedPositions; log: Logger }): Promise<string[]> {
-  const positions = await brokerPositions(c, (p) => ({
-    kind: 'position-from-broker',
-    broker: p.brokerQuantity,
-    engine: p.ourQuantity,
-    message: `new run: adopted IB's position ${p.brokerQuantity} ${p.instrument} from the broker (a position the runner did not open in this run)`,
-  }));
+  const external: Record<string, number> = {};
+  const positions = await brokerPositions(
+    c,
+    (p) => ({
+      kind: 'position-from-broker',
+      broker: p.brokerQuantity,
+      engine: p.ourQuantity,
+      message: `new run: adopted IB's position ${p.brokerQuantity} ${p.instrument} from the broker (a position the runner did not open in this run)`,
+    }),
+    // refused by the adoption policy (adoption-policy.ts): said once here, with why and how to adopt it
+    (p, error) => {
+      if (!(error instanceof PositionNotAdoptedError)) return;
+      external[p.instrument] = p.brokerQuantity;
+      c.journal.append('alert', { ts: c.now(), instrument: p.instrument, payload: { kind: 'position-external', policy: 'journal', broker: p.brokerQuantity, message: error.message } });
+    },
+  );
+  if (Object.keys(external).length > 0) c.log.warn('new run: broker positions left external (universe.adoptPositions: journal)', { positions: external });
   const adopted = Object.keys(positions);
   if (adopted.length === 0) return adopted;
   const restored = await c.kernel.restore({ positions });

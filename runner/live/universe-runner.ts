@@ -52,6 +52,7 @@ import { SOURCES } from './supervisor-types.js';
 import { universeInstruments, type IbMarketData } from './ib-market-data.js';
 import { restorePlan, watermarkNote, type UniverseResume } from './universe-resume.js';
 import { openSignalProvider } from './signal-provider-factory.js';
+import { notAdoptedReason, PositionNotAdoptedError, type AdoptionScope } from './adoption-policy.js';
 import { UniverseStats, type UniverseSummary } from './universe-stats.js';
 
 export type { UniverseSummary } from './universe-stats.js';
@@ -77,6 +78,12 @@ export interface UniverseRunnerOptions {
   removal?: RemovalHooks;
   /** A resumed run: the journal's watermarks and members (universe-resume.ts readUniverseResume) */
   resume?: UniverseResume;
+  /**
+   * A new run under `universe.adoptPositions: journal` (adoption-policy.ts): the broker positions it
+   * may adopt; `resolveHeld` refuses the others (they stay external). Undefined: every position
+   * (`all`, or a static universe's own rule). Ignored on a resumed run: it restores its journal's.
+   */
+  adoptable?: AdoptionScope;
 }
 
 export class UniverseRunner {
@@ -252,12 +259,15 @@ export class UniverseRunner {
    * The instrument spec of a position the run holds or adopts before the universe starts (resume-run.ts
    * `resolve`): the universe's instruments are in IbMarketData only once activated, so it is added
    * (contract resolved, no stream) here. A static universe takes only its configured symbols and the
-   * members the journal names; other positions stay external.
+   * members the journal names; other positions stay external. A new run of a signal-driven universe
+   * under `adoptPositions: journal` refuses what its scope does not name (PositionNotAdoptedError).
    */
   async resolveHeld(instrument: string): Promise<InstrumentSpec> {
     const u = this.o.config.universe;
     const journaled = this.o.resume?.members.has(instrument) === true;
     if (u.mode === 'static' && !this.configured.includes(instrument) && !journaled) return this.o.marketData.resolve(instrument);
+    const scope = this.o.adoptable;
+    if (u.mode !== 'static' && this.o.resume === undefined && scope !== undefined && !scope.instruments.has(instrument)) throw new PositionNotAdoptedError(notAdoptedReason(scope, instrument));
     const [spec] = universeInstruments({ ...u, symbols: [instrument] });
     return this.o.marketData.addInstrument(spec!);
   }
