@@ -5,6 +5,7 @@
  */
 import { EventName, type Contract, type Execution, type IBApi, type Order as IbOrder, type OrderState } from '@stoqey/ib';
 import type { Logger } from '../../lib/core/logger.js';
+import { guardedListeners } from './guarded-listeners.js';
 import { executionView, orderView, positionView, statusView, type IbExecutionView, type IbOrderView, type IbPositionView, type IbStatusView } from './ib-views.js';
 
 export interface ApiHandlers {
@@ -19,23 +20,9 @@ export interface ApiHandlers {
   error(reqId: number, code: number, message: string): void;
 }
 
-/** stoqey types `on`/`off` per event; the listeners below are typed where they are written. */
-type Untyped = { on(e: string, l: (...a: never[]) => void): void; off(e: string, l: (...a: never[]) => void): void };
-
 export function listenToApi(api: IBApi, h: ApiHandlers, options: { twsTimeZone: string; log: Logger }): () => void {
-  const raw = api as unknown as Untyped;
-  const added: [string, (...a: never[]) => void][] = [];
-  const on = <A extends unknown[]>(event: EventName, fn: (...args: A) => void) => {
-    const guarded = (...args: A) => {
-      try {
-        fn(...args);
-      } catch (e) {
-        options.log.error('IB message handling failed', { event, error: e instanceof Error ? e.message : String(e) });
-      }
-    };
-    raw.on(event, guarded as never);
-    added.push([event, guarded as never]);
-  };
+  const listeners = guardedListeners(api, options.log, 'IB message handling failed');
+  const on = listeners.on;
   on(EventName.openOrder, (orderId: number, contract: Contract, order: IbOrder, state: OrderState) => h.openOrder(orderView(orderId, contract, order, state)));
   on(EventName.orderStatus, (...args: Parameters<typeof statusView>) => h.orderStatus(statusView(...args)));
   on(EventName.openOrderEnd, () => h.openOrderEnd());
@@ -48,7 +35,5 @@ export function listenToApi(api: IBApi, h: ApiHandlers, options: { twsTimeZone: 
   on(EventName.position, (account: string, contract: Contract, pos: number, avgCost?: number) => h.position(positionView(account, contract, pos, avgCost)));
   on(EventName.positionEnd, () => h.positionEnd());
   on(EventName.error, (error: Error, code: number, reqId: number) => h.error(reqId, code, error?.message ?? String(error)));
-  return () => {
-    for (const [event, fn] of added) raw.off(event, fn);
-  };
+  return listeners.detach;
 }

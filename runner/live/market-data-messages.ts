@@ -11,6 +11,7 @@ import type { Logger } from '../../lib/core/logger.js';
 import { classifyHistoryError } from '../../lib/ib/history-fetch.js';
 import { REALTIME_BAR_MS } from '../../lib/live/bar-aggregator.js';
 import { LAG_WINDOW, type Entry, type MarketDataContext, type Route, type StreamKind } from './instrument-stream.js';
+import { guardedListeners } from './guarded-listeners.js';
 import { isWarning } from './market-data-helpers.js';
 import { onHistoricalData } from './market-data-history.js';
 import { MarketDataError, type DepthLevel } from './market-data-types.js';
@@ -33,19 +34,8 @@ export class MarketDataMessages {
     if (this.api === api) return;
     this.detachApi?.();
     this.api = api;
-    const raw = api as unknown as { on(e: string, l: (...a: never[]) => void): void; off(e: string, l: (...a: never[]) => void): void };
-    const added: [string, (...a: never[]) => void][] = [];
-    const on = <A extends unknown[]>(event: EventName, fn: (...args: A) => void) => {
-      const guarded = (...args: A) => {
-        try {
-          fn(...args);
-        } catch (e) {
-          this.log.error('market data message failed', { event, error: e instanceof Error ? e.message : String(e) });
-        }
-      };
-      raw.on(event, guarded as never);
-      added.push([event, guarded as never]);
-    };
+    const listeners = guardedListeners(api, this.log, 'market data message failed');
+    const on = listeners.on;
     on(EventName.realtimeBar, (reqId: number, time: number, open: number, high: number, low: number, close: number, volume: number) => this.onRealtimeBar(reqId, time, open, high, low, close, volume));
     on(EventName.tickPrice, (reqId: number, field: number, value: number) => this.onTick(reqId, field, value, true));
     on(EventName.tickSize, (reqId: number, field: number | undefined, value: number | undefined) => this.onTick(reqId, field ?? -1, value ?? NaN, false));
@@ -55,9 +45,7 @@ export class MarketDataMessages {
     on(EventName.updateMktDepthL2, (reqId: number, position: number, mm: string, operation: number, side: number, price: number, size: number) => this.onDepth(reqId, position, operation, side, price, size, mm));
     on(EventName.historicalData, (reqId: number, time: string, open: number, high: number, low: number, close: number, volume: number) => onHistoricalData(this.ctx, reqId, time, open, high, low, close, volume));
     on(EventName.error, (error: Error, code: number, reqId: number) => this.onError(reqId, code, error?.message ?? String(error)));
-    this.detachApi = () => {
-      for (const [event, fn] of added) raw.off(event, fn);
-    };
+    this.detachApi = listeners.detach;
   }
 
   /** Stops listening (stop) */
