@@ -19,7 +19,10 @@ export interface PreemptionHost {
   readonly ports: UniversePorts;
   readonly waiting: ReadonlySet<Entry>;
   readonly active: ReadonlySet<Entry>;
+  /** A waiter's held signal older than this would be dropped at activation: it evicts nobody */
   readonly maxSignalAgeMs: number;
+  /** A member whose last signal is older than this has strength 0 */
+  readonly strengthMaxAgeMs: number;
   readonly counters: UniverseCounters;
   hasPosition(e: Entry): boolean;
   /** Retires the evictee; its lines are not granted to the queue (the waiter takes them) */
@@ -83,7 +86,7 @@ export class PreemptionPass {
    * Waiters that may evict: one with a position, a configured or operator-added one, or one with a
    * signal still fresh enough to deliver (evicting for a signal that will be dropped as stale would
    * gain nothing). Members offered: signal-driven, active, flat, no working orders, with their
-   * strength (0 once their last signal is older than maxSignalAgeMs); planEvictions applies age,
+   * strength (0 once their last signal is older than strengthMaxAgeMs); planEvictions applies age,
    * margin and the eviction budget.
    */
   private run(): void {
@@ -96,7 +99,7 @@ export class PreemptionPass {
     for (const e of h.active) {
       if (e.origin !== 'signal' || e.pinned || e.removed) continue;
       if (h.ports.position(e.instrument!) !== 0 || h.ports.workingOrders(e.instrument!) > 0) continue;
-      const strength = now - e.lastSignalAt <= h.maxSignalAgeMs ? signalStrength(e.lastValue) : 0;
+      const strength = now - e.lastSignalAt <= h.strengthMaxAgeMs ? signalStrength(e.lastValue) : 0;
       weakest = Math.min(weakest, strength);
       members.push({ symbol: e.symbol, strength, activeSince: e.since, lastSignalAt: e.lastSignalAt, e });
     }

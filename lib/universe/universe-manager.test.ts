@@ -299,7 +299,7 @@ describe('UniverseManager', () => {
   });
 
   it('drops a waiting signal that became older than maxSignalAgeMs before its symbol got a line', async () => {
-    // no preemption: A's signal is stale by 5m (strength 0), so B would take its line at once
+    // no preemption: B waits for A's idle retirement
     const h = harness({ mode: 'dynamic', idleMs: 10 * MIN, maxSignalAgeMs: 2 * MIN, preempt: false }, { budget: 1 });
     h.m.start();
     await h.signal('A', 1);

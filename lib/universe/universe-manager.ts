@@ -15,7 +15,7 @@
  * (`preempt`, default on; the choice is preemption.ts, the passes preemption-pass.ts): a waiter may
  * take the lines of a weak, flat, idle signal-driven member (retired: `evicted: …`; its unsubscribe
  * and release come before the waiter's acquire, so the budget holds). A member's strength is its
- * last signal's, 0 once that is older than `maxSignalAgeMs`. At most `maxEvictionsPer10Min`
+ * last signal's, 0 once that is older than `strengthMaxAgeMs` (default idleMs). At most `maxEvictionsPer10Min`
  * evictions in any 10 minutes. A pass runs when a symbol starts waiting, a waiter gets a signal or
  * a member goes flat (held work right after them; a fill is no place to unsubscribe), and by timer.
  *
@@ -61,6 +61,7 @@ export class UniverseManager {
   private readonly idleMs: number;
   private readonly recheckMs: number;
   private readonly maxSignalAgeMs: number;
+  private readonly strengthMaxAgeMs: number;
   private readonly flattenPolicy: RemovalFlatten;
   /** Line preemption (preemption-pass.ts; off when `preempt` is false) */
   private readonly pass: PreemptionPass;
@@ -70,7 +71,7 @@ export class UniverseManager {
   private readonly byInstrument = this.index.byInstrument;
   private readonly listeners: ((e: UniverseEvent) => void)[] = [];
   private readonly ignoredOnce = new Set<string>();
-  /** Symbols whose stale signals were reported, until one of theirs is delivered (a backlog: one event per symbol) */
+  /** Symbols with a stale drop since their last delivery (the next drop's event is not `first`) */
   private readonly staleReported = new Set<string>();
   private started = false;
   readonly counters: UniverseCounters = { delivered: 0, ignored: 0, skippedInvalid: 0, skippedRetiring: 0, droppedStale: 0, evicted: 0 };
@@ -84,6 +85,8 @@ export class UniverseManager {
     this.idleMs = options.idleMs ?? Infinity;
     this.recheckMs = options.recheckMs ?? (Number.isFinite(this.idleMs) ? this.idleMs : 60_000);
     this.maxSignalAgeMs = options.maxSignalAgeMs ?? this.idleMs;
+    // not maxSignalAgeMs: a short trading limit (the runner's 5 min) must not make every quiet member evictable
+    this.strengthMaxAgeMs = options.strengthMaxAgeMs ?? this.idleMs;
     this.flattenPolicy = options.removal?.flatten ?? 'market';
     const policy = options.preempt === false ? undefined : { minActiveMs: options.minActiveMs ?? PREEMPT_DEFAULTS.minActiveMs, margin: options.preemptMargin ?? PREEMPT_DEFAULTS.margin };
     this.pass = new PreemptionPass(policy, options.maxEvictionsPer10Min ?? PREEMPT_DEFAULTS.maxEvictionsPer10Min, options.preemptRecheckMs ?? PREEMPT_DEFAULTS.recheckMs, {
@@ -91,6 +94,7 @@ export class UniverseManager {
       waiting: this.index.waiting,
       active: this.index.active,
       maxSignalAgeMs: this.maxSignalAgeMs,
+      strengthMaxAgeMs: this.strengthMaxAgeMs,
       counters: this.counters,
       hasPosition: (e) => this.hasPosition(e),
       evict: (e, reason) => this.retire(e, reason, false),
@@ -398,12 +402,12 @@ export class UniverseManager {
     else this.dropStale(p, this.ports.now());
   }
 
-  /** Counted each time; reported once per symbol until it gets a fresh signal (a backlog is one event per symbol) */
+  /** Counted and reported each time; `first` once per symbol until it gets a fresh signal delivered (a backlog: one note per symbol) */
   private dropStale(s: Signal, now: number): void {
     this.counters.droppedStale++;
-    if (this.staleReported.has(s.symbol)) return;
-    this.staleReported.add(s.symbol);
-    const event: UniverseEvent = { type: 'stale', ts: now, symbol: s.symbol, availableAt: s.availableAt, ageMs: now - s.availableAt, maxAgeMs: this.maxSignalAgeMs };
+    const first = !this.staleReported.has(s.symbol);
+    if (first) this.staleReported.add(s.symbol);
+    const event: UniverseEvent = { type: 'stale', ts: now, symbol: s.symbol, availableAt: s.availableAt, ageMs: now - s.availableAt, maxAgeMs: this.maxSignalAgeMs, first };
     for (const l of this.listeners) l(event);
   }
 

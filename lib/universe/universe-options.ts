@@ -16,7 +16,7 @@ export function checkUniverseOptions(o: UniverseOptions): void {
   });
   const flatten = o.removal?.flatten;
   if (flatten !== undefined && !(REMOVAL_FLATTEN as readonly string[]).includes(flatten)) problems.push(`universe.removal.flatten: expected one of ${REMOVAL_FLATTEN.join(', ')}, got ${JSON.stringify(flatten)}`);
-  for (const k of ['idleMs', 'recheckMs', 'maxSignalAgeMs'] as const) {
+  for (const k of ['idleMs', 'recheckMs', 'maxSignalAgeMs', 'strengthMaxAgeMs'] as const) {
     const v = o[k];
     if (v !== undefined && !(v > 0)) problems.push(`universe.${k}: expected a positive number of milliseconds (Infinity: never), got ${v}`);
   }

@@ -162,7 +162,7 @@ describe('UniverseManager: preemption', () => {
     h.m.start();
     await h.signal('A', 0.4);
     await h.advance(10 * MIN);
-    // A signals again: a signal older than maxSignalAgeMs would count as no strength
+    // A signals again (its strength is its last signal's either way: strengthMaxAgeMs is idleMs)
     await h.signal('A', 0.4);
     await send(h, 'B', 0.5); // not > 0.4 × 1.25
     expect(h.state('B')).toBe('waiting-for-line');
@@ -434,8 +434,25 @@ describe('UniverseManager: preemption', () => {
     expect(h.timers.has('preempt')).toBe(false);
   });
 
-  it('a member whose last signal is older than maxSignalAgeMs has strength 0: a weak fresh waiter takes its line at the next check, no event needed', async () => {
-    const h = harness({ mode: 'dynamic', idleMs: 60 * MIN, maxSignalAgeMs: 5 * MIN }, { budget: 2 });
+  it('a member quiet for longer than maxSignalAgeMs keeps its strength (strengthMaxAgeMs defaults to idleMs): a weak waiter does not evict it', async () => {
+    // the runner's 5-minute trading limit must not make every member quiet for 5 minutes evictable
+    const h = harness({ mode: 'dynamic', idleMs: 60 * MIN, maxSignalAgeMs: 5 * MIN }, { budget: 1 });
+    h.m.start();
+    await h.signal('OLD', 0.6);
+    await h.advance(20 * MIN);
+    await send(h, 'W', 0.2);
+    // W's signal is fresh for 5 minutes, checked every minute: 0.2 never beats OLD's 0.6 (20+ minutes old)
+    await h.advance(30 * MIN);
+    expect(states(h, ['OLD', 'W'])).toEqual(['active', 'waiting-for-line']);
+    expect(h.m.counters.evicted).toBe(0);
+    // a waiter stronger by the margin (1 > 0.6 × 1.25) still takes the line
+    await send(h, 'S', -1);
+    expect(states(h, ['OLD', 'S'])).toEqual(['retired', 'active']);
+    expect(h.m.entry('OLD')!.reason).toBe('evicted: line given to S (|signal| 1 > 0.6)');
+  });
+
+  it('a member whose last signal is older than strengthMaxAgeMs has strength 0: a weak fresh waiter takes its line at the next check, no event needed', async () => {
+    const h = harness({ mode: 'dynamic', idleMs: 60 * MIN, strengthMaxAgeMs: 5 * MIN }, { budget: 2 });
     h.m.start();
     await h.signal('OLD', 0.9);
     await h.advance(2 * MIN);
@@ -460,10 +477,11 @@ describe('UniverseManager: preemption', () => {
 
   it('checks its options by path', () => {
     try {
-      new UniverseManager({ mode: 'dynamic', preempt: 'yes' as never, minActiveMs: -1, preemptMargin: NaN, maxEvictionsPer10Min: 2.5, preemptRecheckMs: 0 }, {} as never);
+      new UniverseManager({ mode: 'dynamic', strengthMaxAgeMs: -1, preempt: 'yes' as never, minActiveMs: -1, preemptMargin: NaN, maxEvictionsPer10Min: 2.5, preemptRecheckMs: 0 }, {} as never);
       expect.unreachable();
     } catch (e) {
       expect((e as ConfigError).problems).toEqual([
+        'universe.strengthMaxAgeMs: expected a positive number of milliseconds (Infinity: never), got -1',
         'universe.preempt: expected true or false, got "yes"',
         'universe.minActiveMs: expected a number of milliseconds >= 0, got -1',
         'universe.preemptMargin: expected a number >= 0 (0.25: 25% stronger), got NaN',

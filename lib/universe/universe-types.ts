@@ -44,11 +44,17 @@ export interface UniverseOptions {
   /**
    * A signal published longer ago than this (now - availableAt) is dropped, not traded, whether its
    * symbol is active, still activating (checked again when it becomes active) or not a member (it
-   * activates nothing); a member whose last signal arrived longer ago than this has strength 0 for
-   * preemption; default idleMs. The runner sets it from `signals.maxAgeSeconds` (a resumed run's
-   * downtime backlog arrives in one burst).
+   * activates nothing), and a waiting symbol's held signal older than this no longer lets it evict
+   * a member (it would be dropped at activation); default idleMs. The runner sets it from
+   * `signals.maxAgeSeconds` (a resumed run's downtime backlog arrives in one burst).
    */
   maxSignalAgeMs?: number;
+  /**
+   * Preemption: a member whose last signal arrived longer ago than this has strength 0 (any fresh
+   * waiter may take its lines). Default idleMs: a member keeps its last signal's strength until it
+   * would retire idle. Separate from maxSignalAgeMs, which only says whether a signal may still trade.
+   */
+  strengthMaxAgeMs?: number;
   /** Graceful removal's policy for an open position; default { flatten: 'market' } */
   removal?: { flatten?: RemovalFlatten };
   /**
@@ -162,8 +168,12 @@ export type UniverseEvent =
   | { type: 'state'; ts: number; symbol: string; instrument: string | undefined; from: UniverseState | 'none'; to: UniverseState; reason?: string }
   /** The first signal of a symbol a static universe does not trade */
   | { type: 'ignored'; ts: number; symbol: string; reason: string }
-  /** A signal dropped as older than maxSignalAgeMs: once per symbol until one of its signals is delivered (counter droppedStale) */
-  | { type: 'stale'; ts: number; symbol: string; availableAt: number; ageMs: number; maxAgeMs: number };
+  /**
+   * A signal dropped as older than maxSignalAgeMs (counter droppedStale): one event per dropped
+   * signal; `first` is true for a symbol's first drop since one of its signals was delivered (a
+   * backlog: one note per symbol)
+   */
+  | { type: 'stale'; ts: number; symbol: string; availableAt: number; ageMs: number; maxAgeMs: number; first: boolean };
 
 export type UniverseErrorCode = 'UNIVERSE_DUPLICATE' | 'UNIVERSE_INVALID_SYMBOL' | 'UNIVERSE_NOT_MEMBER' | 'UNIVERSE_POSITION_OPEN';
 

@@ -11,8 +11,10 @@
  *   dispatched is dropped, member or not: live signals arrive within a poll (plus the late-row window)
  *   of publication, so only a backlog is older: what a resumed run polls from its journaled watermark
  *   after being down. Five minutes covers the defaults (1 s polls, 60 s late rows) with room for a
- *   slow poll, and a signal older than that would trade at prices it never saw. At least pollSeconds
- *   (a signal published right after a poll waits that long).
+ *   slow poll, and a signal older than that would trade at prices it never saw. At least
+ *   lateSeconds + pollSeconds (a row inserted lateSeconds late is polled up to a poll after that:
+ *   it would be polled and then dropped). In an accelerated replay the limit is at least
+ *   10 × speed seconds (signalAgeOptions).
  * - `control`: off unless `enabled`; listens on `host` (loopback only: the API trades) and `port`
  *   (0: a free one, logged and reported); requests carry `Authorization: Bearer <token>`, the token
  *   from `control.token` or $MONGER_CONTROL_TOKEN (at least 16 characters).
@@ -42,9 +44,23 @@ export const signalsSchema = section({
 });
 export type SignalsSettings = z.output<typeof signalsSchema>;
 
-/** The universe's maxSignalAgeMs from `signals.maxAgeSeconds` (no signals: none, the universe's default) */
-export function signalAgeOptions(signals: SignalsSettings | undefined): { maxSignalAgeMs?: number } {
-  return signals === undefined ? {} : { maxSignalAgeMs: signals.maxAgeSeconds * 1000 };
+/** Real seconds of slack a replay keeps for a signal's trip from poll to dispatch (see signalAgeOptions) */
+export const REPLAY_SIGNAL_SLACK_SECONDS = 10;
+
+/**
+ * The universe's maxSignalAgeMs from `signals.maxAgeSeconds` (no signals: none, the universe's
+ * default). An accelerated replay (`replaySpeed` > 1) judges age in simulated seconds while the
+ * poll, the hand-off and the kernel's queue take real time: at 300x, 300 s is one real second, so a
+ * loaded process would drop live signals as a backlog. The limit is then at least
+ * REPLAY_SIGNAL_SLACK_SECONDS × speed: 10 real seconds, far above a poll's real latency under load
+ * (a few hundred ms) and still short of a real backlog (a replay has no downtime). As the data
+ * staleness (live-runner.ts: 2 × speed) is scaled.
+ */
+export function signalAgeOptions(signals: SignalsSettings | undefined, replaySpeed?: number): { maxSignalAgeMs?: number } {
+  if (signals === undefined) return {};
+  const speed = replaySpeed !== undefined && replaySpeed > 1 ? replaySpeed : 1;
+  const seconds = Math.max(signals.maxAgeSeconds, speed > 1 ? REPLAY_SIGNAL_SLACK_SECONDS * speed : 0);
+  return { maxSignalAgeMs: seconds * 1000 };
 }
 
 export const controlSchema = section({
@@ -72,8 +88,12 @@ export function checkSignalsAndControl(
     if (signals.provider === 'clickhouse') need('url', 'the ClickHouse HTTP URL');
     else if (!ctx.hasReplay) need('db', 'the DuckDB store holding the signals table');
     if (signals.provider === 'folder') need('folder', 'the drop folder');
-    if (signals.maxAgeSeconds < signals.pollSeconds) {
-      v.problem(['signals', 'maxAgeSeconds'], `expected at least pollSeconds (${signals.pollSeconds}): a signal published right after a poll waits that long, got ${signals.maxAgeSeconds}`);
+    const minAge = signals.lateSeconds + signals.pollSeconds;
+    if (signals.maxAgeSeconds < minAge) {
+      v.problem(
+        ['signals', 'maxAgeSeconds'],
+        `expected at least lateSeconds + pollSeconds (${signals.lateSeconds} + ${signals.pollSeconds} = ${minAge}): a row inserted lateSeconds late is polled up to a poll later and would be dropped as stale, got ${signals.maxAgeSeconds}`,
+      );
     }
   }
   if (control === undefined || !control.enabled) return control;

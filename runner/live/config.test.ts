@@ -650,11 +650,37 @@ describe('signals.maxAgeSeconds: a resumed run does not trade its downtime backl
     expect(signalAgeOptions(load(base()).signals)).toEqual({});
   });
 
-  it('refuses a non-positive age and one below pollSeconds (a signal published right after a poll waits that long)', () => {
+  it('refuses a non-positive age and one below lateSeconds + pollSeconds (a late row would be polled, then dropped)', () => {
     // (a section that does not parse counts as missing too: the universe's 'required' follows)
     expect(problems(change((c) => (dynamic(c), (c.signals.maxAgeSeconds = 0))))).toContain('signals.maxAgeSeconds: expected a positive number of seconds, got 0');
     expect(problems(change((c) => (dynamic(c), (c.signals.maxAgeSeconds = 'old'))))).toContain("signals.maxAgeSeconds: expected a positive number of seconds, got 'old'");
-    expect(problems(change((c) => (dynamic(c), (c.signals.pollSeconds = 600))))).toEqual(['signals.maxAgeSeconds: expected at least pollSeconds (600): a signal published right after a poll waits that long, got 300']);
-    expect(load(change((c) => (dynamic(c), (c.signals.pollSeconds = 600), (c.signals.maxAgeSeconds = 600)))).signals!.maxAgeSeconds).toBe(600);
+    const below = (late: number, poll: number, got: number) =>
+      `signals.maxAgeSeconds: expected at least lateSeconds + pollSeconds (${late} + ${poll} = ${late + poll}): a row inserted lateSeconds late is polled up to a poll later and would be dropped as stale, got ${got}`;
+    // the default lateSeconds (60) counts too: 600 s polls need 660
+    expect(problems(change((c) => (dynamic(c), (c.signals.pollSeconds = 600))))).toEqual([below(60, 600, 300)]);
+    expect(problems(change((c) => (dynamic(c), (c.signals.pollSeconds = 600), (c.signals.maxAgeSeconds = 600))))).toEqual([below(60, 600, 600)]);
+    expect(load(change((c) => (dynamic(c), (c.signals.pollSeconds = 600), (c.signals.maxAgeSeconds = 660)))).signals!.maxAgeSeconds).toBe(660);
+  });
+
+  it('refuses an age the late-row window alone exceeds; the limit is inclusive', () => {
+    // lateSeconds 300 with the default 1 s polls: the default 300 s would drop every row that came 300 s late
+    expect(problems(change((c) => (dynamic(c), (c.signals.lateSeconds = 300))))).toEqual([
+      'signals.maxAgeSeconds: expected at least lateSeconds + pollSeconds (300 + 1 = 301): a row inserted lateSeconds late is polled up to a poll later and would be dropped as stale, got 300',
+    ]);
+    expect(load(change((c) => (dynamic(c), (c.signals.lateSeconds = 299)))).signals!.maxAgeSeconds).toBe(300);
+    expect(load(change((c) => (dynamic(c), (c.signals.lateSeconds = 0), (c.signals.pollSeconds = 5), (c.signals.maxAgeSeconds = 5)))).signals!.maxAgeSeconds).toBe(5);
+  });
+
+  it('an accelerated replay scales the age limit to at least 10 real seconds (10 × speed simulated seconds)', () => {
+    const s = load(change(dynamic)).signals;
+    // 300x: 300 simulated seconds are one real second; 10 × 300 = 3000 s
+    expect(signalAgeOptions(s, 300)).toEqual({ maxSignalAgeMs: 3_000_000 });
+    // 20x: 200 s < 300 s configured: the configured limit stands
+    expect(signalAgeOptions(s, 20)).toEqual({ maxSignalAgeMs: 300_000 });
+    // real time (live, or a replay at 1x or slower): as configured
+    expect(signalAgeOptions(s, 1)).toEqual({ maxSignalAgeMs: 300_000 });
+    expect(signalAgeOptions(s, 0.5)).toEqual({ maxSignalAgeMs: 300_000 });
+    expect(signalAgeOptions(s, undefined)).toEqual({ maxSignalAgeMs: 300_000 });
+    expect(signalAgeOptions(undefined, 300)).toEqual({});
   });
 });

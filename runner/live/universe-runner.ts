@@ -17,15 +17,17 @@
  *   start (older signals are history, as in a backtest) and is journaled with every batch handed on
  *   (universe-resume.ts): a resumed run polls on from the last one, so a signal published while the
  *   runner was down is delivered and one that traded is not delivered again. A signal older than
- *   `signals.maxAgeSeconds` when it is dispatched (a downtime backlog) is dropped (`droppedStale`,
- *   one `{signals: 'stale'}` note per symbol) and a new ticker seen only in such signals is not
- *   activated.
+ *   `signals.maxAgeSeconds` when it is dispatched (a downtime backlog; an accelerated replay: at least
+ *   10 × speed seconds) is dropped (`droppedStale`, one `{signals: 'stale'}` note per symbol) and a
+ *   new ticker seen only in such signals is not activated. Drops are also alerts (`signals-stale`):
+ *   the run's first, then at most one per 10 minutes of engine time while they go on (a producer
+ *   clock running behind would otherwise empty the universe silently).
  * - restart: the resumed run's positions (and a new run's adopted ones) are resolved here
  *   (`resolveHeld`: the universe's instruments are in no market-data list until it activates them);
  *   at the start the universe brings back the members the journal, the positions and the adopted
  *   working orders call for (KernelUniverse `restore`, universe-resume.ts restorePlan). A held symbol
  *   that does not come back (resolution, invalid, no trader) is an alert, and so is a symbol holding
- *   a position that waits for a line longer than a minute (no data: no exits).
+ *   a position or working orders that waits for a line longer than a minute (no data: no exits).
  *
  * Stats for the run summary: universe-stats.ts; the signals provider: signal-provider-factory.ts.
  */
@@ -53,7 +55,7 @@ import { universeInstruments, type IbMarketData } from './ib-market-data.js';
 import { restorePlan, watermarkNote, type UniverseResume } from './universe-resume.js';
 import { openSignalProvider } from './signal-provider-factory.js';
 import { notAdoptedReason, PositionNotAdoptedError, type AdoptionScope } from './adoption-policy.js';
-import { UniverseStats, type UniverseSummary } from './universe-stats.js';
+import { StaleDropAlerts, UniverseStats, type UniverseSummary } from './universe-stats.js';
 
 export type { UniverseSummary } from './universe-stats.js';
 
@@ -96,6 +98,9 @@ export class UniverseRunner {
   /** A removal's flatten override until its `retiring` state note is written */
   private readonly removing = new Map<string, RemovalFlatten>();
   private readonly stats = new UniverseStats();
+  private readonly staleAlerts = new StaleDropAlerts();
+  /** The universe's maxSignalAgeMs (a replay: scaled to its speed); Infinity without signals */
+  private readonly maxSignalAgeMs: number;
   /** The last watermark journaled (JSON), so an unchanged one is not journaled again */
   private journaledWatermark: string | undefined;
   /** Tickers the poller saw for the first time, noticed once a batch brings a fresh signal of theirs */
@@ -117,12 +122,15 @@ export class UniverseRunner {
     const idleMs = config.universe.retireAfterMinutes !== undefined ? config.universe.retireAfterMinutes * 60_000 : undefined;
     const configured = this.configured;
     const alert = o.alert ?? ((payload) => o.note({ alert: true, ...payload }));
+    // an accelerated replay ages signals in simulated seconds: scaled to its speed (config-schema-signals.ts)
+    const ageOptions = signalAgeOptions(config.signals, config.replay?.speed);
+    this.maxSignalAgeMs = ageOptions.maxSignalAgeMs ?? Infinity;
     this.universe = new KernelUniverse(kernel, {
       mode: config.universe.mode,
       symbols: configured,
       ...(idleMs !== undefined ? { idleMs } : {}),
       // finite (config default 5 min): a resumed run's downtime backlog must not trade, see config-schema-signals.ts
-      ...signalAgeOptions(config.signals),
+      ...ageOptions,
       ...preemptionOptions(config.universe),
       strategyId: o.strategyId,
       interval: config.strategy.interval,
@@ -162,8 +170,14 @@ export class UniverseRunner {
     });
     const m = this.universe.manager;
     m.on((e) => {
-      // a downtime backlog: one note per symbol (the universe counts every dropped signal)
-      if (e.type === 'stale') o.note({ signals: 'stale', symbol: e.symbol, availableAt: e.availableAt, ageMs: e.ageMs, maxAgeMs: e.maxAgeMs });
+      if (e.type === 'stale') {
+        // a downtime backlog: one note per symbol (the universe counts every dropped signal)
+        if (e.first) o.note({ signals: 'stale', symbol: e.symbol, availableAt: e.availableAt, ageMs: e.ageMs, maxAgeMs: e.maxAgeMs });
+        // drops that go on (a producer clock behind) empty the universe: an alert, throttled
+        const a = this.staleAlerts.drop(e.ts, e.symbol, e.ageMs, e.maxAgeMs);
+        if (a !== undefined) alert({ ...a });
+        return;
+      }
       if (e.type !== 'state') return;
       this.stats.onState(e);
       if (e.to === 'waiting-for-line') this.watchLineWait(e.symbol, alert);
@@ -350,10 +364,9 @@ export class UniverseRunner {
     if (this.unnoticed.size === 0) return;
     const m = this.universe.manager;
     const now = this.o.kernel.now();
-    const maxAgeMs = signalAgeOptions(this.o.config.signals).maxSignalAgeMs ?? Infinity;
     const fresh: string[] = [];
     for (const s of signals) {
-      if (!this.unnoticed.has(s.symbol) || now - s.availableAt > maxAgeMs) continue;
+      if (!this.unnoticed.has(s.symbol) || now - s.availableAt > this.maxSignalAgeMs) continue;
       this.unnoticed.delete(s.symbol);
       fresh.push(s.symbol);
       // the readiness clock starts with the resolution
@@ -364,21 +377,24 @@ export class UniverseRunner {
     if (fresh.length > 0) m.notice(fresh);
   }
 
-  /** A symbol holding a position (or orders) waits for a line: an alert once it has waited a minute (it has no data, so no exits) */
+  /** A symbol holding a position or working orders waits for a line: an alert once it has waited a minute (no data: no exits, orders unwatched) */
   private watchLineWait(symbol: string, alert: (payload: Record<string, unknown>) => void): void {
     const k = this.o.kernel;
-    const held = () => (k.instruments.indexOf(symbol) !== undefined ? k.portfolio.position(symbol) : 0);
-    if (this.stopped || held() === 0 || this.lineWaits.has(symbol)) return;
+    const position = () => (k.instruments.indexOf(symbol) !== undefined ? k.portfolio.position(symbol) : 0);
+    const orders = () => k.orders.working(undefined, symbol).length;
+    const held = () => position() !== 0 || orders() > 0;
+    if (this.stopped || !held() || this.lineWaits.has(symbol)) return;
     const since = k.now();
     this.lineWaits.set(
       symbol,
       this.o.scheduler.setTimeout(() => {
         this.lineWaits.delete(symbol);
         const e = this.universe.manager.entry(symbol);
-        const position = held();
-        if (this.stopped || e?.state !== 'waiting-for-line' || position === 0) return;
+        if (this.stopped || e?.state !== 'waiting-for-line' || !held()) return;
+        const [pos, workingOrders] = [position(), orders()];
         const waitedMs = k.now() - since;
-        alert({ level: 'critical', kind: 'universe-line-wait', symbol, position, waitedMs, message: `${symbol} holds a position of ${position} and has waited ${Math.round(waitedMs / 1000)} s for a market-data line: no data, no exits (${e.reason ?? 'line budget used up'})` });
+        const holds = [pos !== 0 ? `a position of ${pos}` : '', workingOrders > 0 ? `${workingOrders} working order(s)` : ''].filter((x) => x !== '').join(' and ');
+        alert({ level: 'critical', kind: 'universe-line-wait', symbol, position: pos, workingOrders, waitedMs, message: `${symbol} holds ${holds} and has waited ${Math.round(waitedMs / 1000)} s for a market-data line: no data, no exits (${e.reason ?? 'line budget used up'})` });
       }, LINE_WAIT_ALERT_MS),
     );
   }
@@ -386,8 +402,10 @@ export class UniverseRunner {
   private onSignal(signal: Signal): void {
     this.stats.sawSignal(signal.symbol);
     const e = this.universe.manager.entry(signal.symbol);
-    // a ticker without a trader: the clock for "first signal -> trader ready" starts now
-    if (e === undefined || e.state === 'retired') this.stats.startReadyClock(signal.symbol);
+    // a ticker without a trader: the clock for "first signal -> trader ready" starts now, if the
+    // signal is fresh (the universe drops a stale one: it activates nothing)
+    const fresh = this.o.kernel.now() - signal.availableAt <= this.maxSignalAgeMs;
+    if (fresh && (e === undefined || e.state === 'retired')) this.stats.startReadyClock(signal.symbol);
     this.universe.onSignal(signal);
   }
 

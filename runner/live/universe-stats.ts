@@ -116,3 +116,52 @@ export class UniverseStats {
 function round(x: number): number {
   return Number.isFinite(x) ? Math.round(x * 100) / 100 : x;
 }
+
+/** What a stale-drop alert carries (universe-runner.ts journals it as an `alert`) */
+export interface StaleDropAlert {
+  level: 'warning';
+  kind: 'signals-stale';
+  /** Signals dropped since the previous alert (this one included) */
+  dropped: number;
+  /** The oldest of them: now - availableAt, ms */
+  oldestAgeMs: number;
+  maxAgeMs: number;
+  /** The symbol of the drop that raised the alert */
+  symbol: string;
+  message: string;
+}
+
+/**
+ * Stale drops as alerts, not only notes: a producer whose clock runs behind (or a stuck pipeline)
+ * has every signal dropped and the universe empties without a sound. The first drop of the run is
+ * an alert; later drops are counted and alerted at most once per `everyMs` of engine time, on the
+ * first drop after that (drops that stop within the window stay in the summary's droppedStale).
+ */
+export class StaleDropAlerts {
+  private lastAt = -Infinity;
+  private dropped = 0;
+  private oldestAgeMs = 0;
+
+  constructor(private readonly everyMs = 10 * 60_000) {}
+
+  /** A dropped signal at engine time `now`; returns the alert to journal now, if one is due */
+  drop(now: number, symbol: string, ageMs: number, maxAgeMs: number): StaleDropAlert | undefined {
+    this.dropped++;
+    this.oldestAgeMs = Math.max(this.oldestAgeMs, ageMs);
+    if (now - this.lastAt < this.everyMs) return undefined;
+    const first = this.lastAt === -Infinity;
+    const alert: StaleDropAlert = {
+      level: 'warning',
+      kind: 'signals-stale',
+      dropped: this.dropped,
+      oldestAgeMs: this.oldestAgeMs,
+      maxAgeMs,
+      symbol,
+      message: `${this.dropped} signal(s) dropped as older than signals.maxAgeSeconds (${maxAgeMs / 1000} s) ${first ? 'for the first time in this run' : 'since the last alert'}, the oldest ${Math.round(this.oldestAgeMs / 1000)} s old (e.g. ${symbol}): a backlog, or the signal producer's clock runs behind`,
+    };
+    this.lastAt = now;
+    this.dropped = 0;
+    this.oldestAgeMs = 0;
+    return alert;
+  }
+}
