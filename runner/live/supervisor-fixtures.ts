@@ -112,21 +112,24 @@ export async function supervisedKernel(o: SupervisedKernelOptions = {}): Promise
     actions,
     events,
     haltedBeforeRun,
-    async bars(from, to, price) {
-      for (let t = from; t < to; t += MIN) {
-        await time.advanceTo(t + MIN);
-        for (const s of symbols) {
-          const p = price(s, t);
-          data.handle(s, '1m')!.push(t, p, p, p, p, 100);
-        }
-        await feed.whenIdle();
-      }
-    },
+    bars: (from, to, price) => pushMinuteBars({ time, data, feed }, symbols, from, to, price),
     async stop() {
       kernel.requestStop();
       await run;
     },
   };
+}
+
+/** One flat bar (o = h = l = c = price, volume 100) per symbol for every minute in [from, to), time moved to its close first */
+export async function pushMinuteBars(k: { time: ManualTime; data: PushDataClient; feed: LiveFeed }, symbols: readonly string[], from: number, to: number, price: (instrument: string, ts: number) => number): Promise<void> {
+  for (let t = from; t < to; t += MIN) {
+    await k.time.advanceTo(t + MIN);
+    for (const s of symbols) {
+      const p = price(s, t);
+      k.data.handle(s, '1m')!.push(t, p, p, p, p, 100);
+    }
+    await k.feed.whenIdle();
+  }
 }
 
 /** The journal records the runner writes for these actions (live-runner.ts `onAction`), seq from 1 */

@@ -16,6 +16,7 @@ import type { Fill } from '../../lib/model/order-events.js';
 import type { OrderRequest } from '../../lib/model/orders.js';
 import { parseRunnerConfig } from './config.js';
 import { riskLimitsFromConfig, supervisorOptionsFromConfig, TradingSupervisor, type SupervisorAction, type SupervisorOptions } from './supervisor.js';
+import { pushMinuteBars } from './supervisor-fixtures.js';
 
 const MIN = 60_000;
 /** New York wall time to UTC; every date used here is on standard time (UTC-5) */
@@ -114,16 +115,7 @@ async function setup(start: number, options: { specs?: InstrumentSpec[]; supervi
     records,
     fills: allFills,
     run,
-    async bars(from, to, price, symbols = all) {
-      for (let t = from; t < to; t += MIN) {
-        await time.advanceTo(t + MIN);
-        for (const s of symbols) {
-          const p = price(s, t);
-          data.handle(s, '1m')!.push(t, p, p, p, p, 100);
-        }
-        await feed.whenIdle();
-      }
-    },
+    bars: (from, to, price, symbols = all) => pushMinuteBars({ time, data, feed }, symbols, from, to, price),
     async stop() {
       kernel.requestStop();
       await run;

@@ -33,35 +33,22 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { parseCommissionModel } from '../../lib/backtest/commission.js';
-import { silentLogger } from '../../lib/core/logger.js';
 import type { Kernel } from '../../lib/engine/kernel.js';
 import { defineStrategy, type StrategyDefinition } from '../../lib/engine/strategy.js';
-import { importFiles } from '../../lib/ingest/import-files.js';
-import { readJournal, type JournalRecord } from '../../lib/journal/journal.js';
+import type { JournalRecord } from '../../lib/journal/journal.js';
 import { recoverFromRecords } from '../../lib/journal/recovery.js';
-import { loadBars } from '../../lib/store/bar-query.js';
-import { Store } from '../../lib/store/store.js';
-import { validateRunnerConfig } from '../../runner/live/config.js';
-import { ControlClient, type ControlAnswer } from '../../runner/live/control-client.js';
-import { runRunner, type RunSummary } from '../../runner/live/live-runner.js';
+import type { ControlAnswer, ControlClient } from '../../runner/live/control-client.js';
+import type { RunSummary } from '../../runner/live/live-runner.js';
 import { supervisorRestore } from '../../runner/live/run-resume.js';
 import { supervisedKernel } from '../../runner/live/supervisor-fixtures.js';
 import type { OperatorStatus } from '../../runner/live/supervisor-operator.js';
-import { LockStepDriver } from '../../runner/parity/lock-step.js';
-import { PARITY_DEFAULT_LIMITS } from '../../runner/parity/run-parity.js';
-import { contractDetailsFeature } from '../../runner/tws-sim/contract-details.js';
-import { historicalFeature } from '../../runner/tws-sim/historical.js';
-import { marketDataFeature } from '../../runner/tws-sim/market-data.js';
-import { ordersFeature } from '../../runner/tws-sim/orders.js';
-import { StoreQuoteBook } from '../../runner/tws-sim/replay-quotes.js';
+import { CONTROL_TOKEN as TOKEN, importCloses, lockStepDriver, readRunJournal, runLockStep } from './lock-step-runner.js';
 
 const MIN = 60_000;
 const at = (h: number, m: number) => Date.UTC(2013, 9, 8, h, m);
 const iso = (t: number) => new Date(t).toISOString();
 const FROM = at(13, 25);
 const TO = at(14, 35);
-const TOKEN = 'test-token-0123456789abcdef';
 const START = at(13, 41);
 const HOLD = 10 * MIN;
 const HALT = at(13, 40);
@@ -110,16 +97,10 @@ function probeStrategy(log: ProbeLog): StrategyDefinition {
   }) as unknown as StrategyDefinition;
 }
 
-const closes: number[] = [];
+let closes: number[] = [];
 
 beforeAll(async () => {
-  const store = await Store.open(db);
-  try {
-    await importFiles(store, ['data/lean/equity/usa/minute/spy/20131008_spy_minute_trade.csv']);
-    for (const s of await loadBars(store, { symbols: ['SPY'], interval: '1m', from: FROM - MIN, to: TO })) closes.push(...[...s.ts].map((t) => t + MIN).filter((c) => c > FROM && c <= TO));
-  } finally {
-    store.close();
-  }
+  closes = (await importCloses(db, ['data/lean/equity/usa/minute/spy/20131008_spy_minute_trade.csv'], ['SPY'], FROM, TO)).get('SPY')!;
 });
 
 interface CliResult {
@@ -157,19 +138,12 @@ async function replay(): Promise<RunResult> {
   };
   const status = async (t: number) => statuses.set(t, (await api!.status()).body as OperatorStatus);
 
-  const steps: number[] = [];
-  for (let t = FROM + MIN; t <= TO; t += MIN) steps.push(t);
-  const driver: LockStepDriver = new LockStepDriver({
+  const driver = lockStepDriver({
     from: FROM,
     to: TO,
-    steps,
     expectedBars: (t) => closes.filter((c) => c <= t).length,
     streams: 1,
     afterStep: async (t): Promise<void> => {
-      if (driver.stalls.length > 0) {
-        driver.stop();
-        return;
-      }
       if (t === HALT) {
         await cli('halt', ['halt', '--reason', 'operator check']);
         await cli('halt again', ['halt', '--reason', 'a second reason', '--json']);
@@ -195,66 +169,24 @@ async function replay(): Promise<RunResult> {
       if (t === LATE) await status(t);
     },
   });
-  const config = validateRunnerConfig(
-    {
-      mode: 'replay',
-      ib: { clientId: 1, account: 'DU1234567' },
-      strategy: { name: strategy.name, interval: '1m' },
-      universe: { mode: 'static', symbols: ['SPY'] },
-      ...PARITY_DEFAULT_LIMITS,
-      risk: { ...PARITY_DEFAULT_LIMITS.risk, drawdownHaltPct: 0.025 },
-      // staleness and health halts would react to the lock-step replay, not to the operator
-      data: { staleSeconds: 1e9 },
-      health: { eventLoopLagMs: 1e9 },
-      journal: { path: join(dir, 'journal.duckdb') },
-      control: { enabled: true, port: 0, token: TOKEN },
-      replay: { db, from: iso(FROM), to: iso(TO), speed: 1 },
+  const run = await runLockStep({
+    name: 'control-halt',
+    driver,
+    strategy,
+    symbols: ['SPY'],
+    db,
+    journal: join(dir, 'journal.duckdb'),
+    from: FROM,
+    to: TO,
+    startingCash: 100_000,
+    risk: { drawdownHaltPct: 0.025 },
+    onAttach: (parts) => (kernel = parts.kernel),
+    onControl: (client, a) => {
+      port = a.port;
+      api = client;
     },
-    'control-halt',
-    {},
-    { strategy },
-  );
-  let summary: RunSummary | undefined;
-  let error: unknown;
-  try {
-    summary = await runRunner(config, {
-      logger: silentLogger,
-      strategy,
-      startingCash: 100_000,
-      replayDriver: {
-        clock: driver.clock,
-        scheduler: driver.scheduler,
-        attach: (parts) => {
-          kernel = parts.kernel;
-          driver.attach(parts);
-        },
-      },
-      onControl: (a) => {
-        port = a.port;
-        api = new ControlClient(a.host, a.port, TOKEN);
-      },
-      simulatorFeatures: (s) => {
-        const quotes = new StoreQuoteBook(s);
-        const md = marketDataFeature({ quotes, tickIntervalMs: 0, realtimeDelay: 'slot' });
-        const orders = ordersFeature({ quotes, fillModel: 'backtest', slippageBps: 0, commission: parseCommissionModel('ib-fixed') });
-        driver.drive(orders, md);
-        return [contractDetailsFeature(), historicalFeature(), md, orders];
-      },
-    });
-  } catch (e) {
-    error = e;
-  }
-  driver.stop();
-  await driver.finished();
-  if (error !== undefined || driver.error !== undefined) throw error ?? driver.error;
-  const js = await Store.open(config.journal.path);
-  let journal: JournalRecord[];
-  try {
-    journal = await readJournal(js, summary!.journal.runId);
-  } finally {
-    js.close();
-  }
-  return { summary: summary!, stalls: driver.stalls, answers, cli: cliResults, statuses, kernel: kernel!, log, journal };
+  });
+  return { summary: run.summary, stalls: driver.stalls, answers, cli: cliResults, statuses, kernel: kernel!, log, journal: await readRunJournal(run) };
 }
 
 const errorOf = (a: ControlAnswer | undefined) => (a?.body as { error?: { code: string; message: string } }).error;

@@ -12,21 +12,20 @@
  * 3. The child is stopped cleanly (SIGINT) holding a position: the next start is a new run, which
  *    must adopt the account's position instead of trading flat beside it.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import type { ChildProcess } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { importFiles } from '../../lib/ingest/import-files.js';
 import { Journal, readJournal, syncIntentLog, type JournalRecord } from '../../lib/journal/journal.js';
 import { recover } from '../../lib/journal/recovery.js';
 import { Store } from '../../lib/store/store.js';
-import type { RunSummary } from '../../runner/live/live-runner.js';
 import { simFeatures } from '../../runner/tws-sim/features.js';
 import { OrderBook } from '../../runner/tws-sim/order-book.js';
 import type { OrdersFeature } from '../../runner/tws-sim/orders.js';
 import { TwsSimulator } from '../../runner/tws-sim/server.js';
 import { replayClock } from '../../runner/tws-sim/sim-clock.js';
+import { childTestDir, runMonger, summaryOf, type Exit } from './runner-child.js';
 
 const FROM = '2013-10-08T13:25:00Z';
 const TO = '2013-10-08T17:30:00Z';
@@ -34,13 +33,7 @@ const SPEED = 600;
 // the working tree's sma-cross run with --dev (issue 7: no promoted tag in this repository)
 const STRATEGY_REF = 'sma-cross@1.0.0-dev#';
 
-const dir = mkdtempSync(join(tmpdir(), 'monger-restart-'));
-const children = new Set<ChildProcess>();
-afterEach(() => vi.restoreAllMocks());
-afterAll(() => {
-  for (const c of children) c.kill('SIGKILL');
-  rmSync(dir, { recursive: true, force: true });
-});
+const dir = childTestDir('monger-restart-');
 
 interface Rig {
   sim: TwsSimulator;
@@ -98,41 +91,8 @@ replay: { db: ':memory:', from: ${FROM}, to: ${TO}, speed: ${SPEED}, connect: tr
   return { config, journal };
 }
 
-interface Exit {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stdout: string;
-  stderr: string;
-}
-
 /** `monger run --config <config>` as a child; `onSpawn` gets it (to kill it from a simulator hook) */
-function runChild(config: string, env: Record<string, string> = {}, onSpawn?: (c: ChildProcess) => void): Promise<Exit> {
-  return new Promise((res, rej) => {
-    const child = spawn(process.execPath, [resolve('bin/monger.js'), 'run', '--config', config, '--dev'], {
-      env: { ...process.env, IB_HOST: '', IB_PORT: '', IB_CLIENT_ID: '', MONGER_TEST_FAULT: '', ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    children.add(child);
-    onSpawn?.(child);
-    let stdout = '';
-    let stderr = '';
-    child.stdout!.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    const safety = setTimeout(() => child.kill('SIGKILL'), 150_000);
-    child.on('error', rej);
-    child.on('exit', (code, signal) => {
-      clearTimeout(safety);
-      children.delete(child);
-      res({ code, signal, stdout, stderr });
-    });
-  });
-}
-
-function summaryOf(exit: Exit): RunSummary {
-  expect(exit.code, exit.stderr.slice(-3000)).toBe(0);
-  const lines = exit.stdout.trim().split('\n');
-  return JSON.parse(lines[lines.length - 1]!) as RunSummary;
-}
+const runChild = (config: string, env: Record<string, string> = {}, onSpawn?: (c: ChildProcess) => void): Promise<Exit> => runMonger(config, { env, onSpawn, safetyMs: 150_000 });
 
 /** The simulator account's non-zero positions by instrument key */
 function simPositions(rig: Rig): Record<string, number> {
@@ -191,7 +151,7 @@ describe('runner restart after kill -9 (simulator in this process, runner as a c
       expect(rec.orders.get(killedCoid)?.intentSeq).not.toBeNull();
       expect(rec.orders.get(killedCoid)?.state).not.toBe('closed');
 
-      const summary = summaryOf(await runChild(config));
+      const summary = summaryOf(await runChild(config), 3000);
       expect(summary.stopReason).toBe('end of replay');
       expect(summary.journal.runId).toBe(before.runs[0]!.runId);
       expect(summary.resumed).toMatchObject({ restarts: 1, notFound: [], unsent: [] });
@@ -242,7 +202,7 @@ describe('runner restart after kill -9 (simulator in this process, runner as a c
       const coid = intents[0]!.clientOrderId!;
       const ref = (intents[0]!.payload as { orderRef: string }).orderRef;
 
-      const summary = summaryOf(await runChild(config));
+      const summary = summaryOf(await runChild(config), 3000);
       expect(summary.resumed).toMatchObject({ restarts: 1, adopted: [], notFound: [coid], unsent: [] });
       expect(rig.placed).not.toContain(ref);
       expectNoDuplicateOrder(rig);
@@ -278,13 +238,13 @@ describe('runner restart after kill -9 (simulator in this process, runner as a c
           child!.kill('SIGINT');
         }, 20);
       };
-      const first = summaryOf(await runChild(config, {}, (c) => (child = c)));
+      const first = summaryOf(await runChild(config, {}, (c) => (child = c)), 3000);
       expect(first.stopReason).toBe('signal');
       const held = simPositions(rig);
       expect(held['SPY']).toBeGreaterThan(0);
       expect(first.positions).toEqual(held);
 
-      const second = summaryOf(await runChild(config));
+      const second = summaryOf(await runChild(config), 3000);
       // run 1 ended cleanly: not resumed, a new run, which takes IB's position instead of ignoring it
       expect(second.journal.runId).not.toBe(first.journal.runId);
       expect(second.resumed).toBeUndefined();

@@ -22,25 +22,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { parseCommissionModel } from '../../lib/backtest/commission.js';
-import { silentLogger } from '../../lib/core/logger.js';
 import { defineStrategy, type StrategyDefinition } from '../../lib/engine/strategy.js';
-import { importFiles } from '../../lib/ingest/import-files.js';
 import { diffParity } from '../../lib/parity/diff.js';
 import type { ParityEvent } from '../../lib/parity/events.js';
-import { loadBars } from '../../lib/store/bar-query.js';
-import { Store } from '../../lib/store/store.js';
-import { validateRunnerConfig } from '../../runner/live/config.js';
-import { ControlClient } from '../../runner/live/control-client.js';
-import { runRunner, type RunSummary } from '../../runner/live/live-runner.js';
+import type { ControlClient } from '../../runner/live/control-client.js';
+import type { RunSummary } from '../../runner/live/live-runner.js';
 import type { UniverseRunner } from '../../runner/live/universe-runner.js';
-import { LockStepDriver } from '../../runner/parity/lock-step.js';
-import { PARITY_DEFAULT_LIMITS } from '../../runner/parity/run-parity.js';
-import { contractDetailsFeature } from '../../runner/tws-sim/contract-details.js';
-import { historicalFeature } from '../../runner/tws-sim/historical.js';
-import { marketDataFeature, type MarketDataFeature } from '../../runner/tws-sim/market-data.js';
-import { ordersFeature } from '../../runner/tws-sim/orders.js';
-import { StoreQuoteBook } from '../../runner/tws-sim/replay-quotes.js';
+import type { MarketDataFeature } from '../../runner/tws-sim/market-data.js';
+import { importCloses, lockStepDriver, runLockStep } from './lock-step-runner.js';
 
 const MIN = 60_000;
 const SYMBOLS = ['SPY', 'IBM'];
@@ -48,7 +37,6 @@ const ADDED = 'IBM';
 /** 09:00 .. 17:00 New York: the session, the supervisor's close guard and the post-market bars */
 const FROM = Date.UTC(2013, 9, 8, 13, 0);
 const TO = Date.UTC(2013, 9, 8, 21, 0);
-const TOKEN = 'test-token-0123456789abcdef';
 const FAST = 5;
 const SLOW = 15;
 
@@ -84,19 +72,11 @@ const windowCross = defineStrategy({
 }) as unknown as StrategyDefinition;
 
 /** Close times of the stored minute bars in (FROM, TO], per symbol */
-const closes = new Map<string, number[]>();
+let closes = new Map<string, number[]>();
 
 beforeAll(async () => {
-  const store = await Store.open(db);
-  try {
-    // the whole bundled week: warm-up history of a symbol reaches back before the day's first bar
-    await importFiles(store, SYMBOLS.map((s) => `data/lean/equity/usa/minute/${s.toLowerCase()}`));
-    for (const s of await loadBars(store, { symbols: SYMBOLS, interval: '1m', from: FROM - MIN, to: TO })) {
-      closes.set(s.instrument.symbol, [...s.ts].map((t) => t + MIN).filter((c) => c > FROM && c <= TO));
-    }
-  } finally {
-    store.close();
-  }
+  // the whole bundled week: warm-up history of a symbol reaches back before the day's first bar
+  closes = await importCloses(db, SYMBOLS.map((s) => `data/lean/equity/usa/minute/${s.toLowerCase()}`), SYMBOLS, FROM, TO);
 });
 
 interface Membership {
@@ -125,16 +105,13 @@ async function replay(m: Membership, name: string): Promise<RunResult> {
     }
     return n;
   };
-  const steps: number[] = [];
-  for (let t = FROM + MIN; t <= TO; t += MIN) steps.push(t);
   let universe: UniverseRunner | undefined;
   let md: MarketDataFeature | undefined;
   let api: ControlClient | undefined;
   const answers: RunResult['answers'] = [];
-  const driver: LockStepDriver = new LockStepDriver({
+  const driver = lockStepDriver({
     from: FROM,
     to: TO,
-    steps,
     expectedBars,
     streams: m.initial.length,
     // an activation (or removal) is complete when every member is active and the simulator streams
@@ -148,11 +125,6 @@ async function replay(m: Membership, name: string): Promise<RunResult> {
       return md.realtimeBarCount() !== active ? `${md.realtimeBarCount()} real-time bar streams for ${active} active symbols` : undefined;
     },
     afterStep: async (t): Promise<void> => {
-      // a stall fails the test anyway: stop at the first one rather than stall at every later step
-      if (driver.stalls.length > 0) {
-        driver.stop();
-        return;
-      }
       if (m.add?.at === t) {
         const r = await api!.add(m.add.symbol);
         answers.push({ action: `add ${m.add.symbol}`, status: r.status, body: r.body });
@@ -163,49 +135,21 @@ async function replay(m: Membership, name: string): Promise<RunResult> {
       }
     },
   });
-  const config = validateRunnerConfig(
-    {
-      mode: 'replay',
-      ib: { clientId: 1, account: 'DU1234567' },
-      strategy: { name: windowCross.name, interval: '1m' },
-      universe: { mode: 'static', symbols: [...m.initial] },
-      ...PARITY_DEFAULT_LIMITS,
-      // staleness and health halts would react to the lock-step replay, not to the strategy
-      data: { staleSeconds: 1e9 },
-      health: { eventLoopLagMs: 1e9 },
-      journal: { path: join(dir, `journal-${name}.duckdb`) },
-      control: { enabled: true, port: 0, token: TOKEN },
-      replay: { db, from: new Date(FROM).toISOString(), to: new Date(TO).toISOString(), speed: 1 },
-    },
+  const run = await runLockStep({
     name,
-    {},
-    { strategy: windowCross },
-  );
-  let summary: RunSummary | undefined;
-  let error: unknown;
-  try {
-    summary = await runRunner(config, {
-      logger: silentLogger,
-      strategy: windowCross,
-      startingCash: 1_000_000,
-      replayDriver: driver,
-      onUniverse: (u) => (universe = u),
-      onControl: (a) => (api = new ControlClient(a.host, a.port, TOKEN)),
-      simulatorFeatures: (s) => {
-        const quotes = new StoreQuoteBook(s);
-        md = marketDataFeature({ quotes, tickIntervalMs: 0, realtimeDelay: 'slot' });
-        const orders = ordersFeature({ quotes, fillModel: 'backtest', slippageBps: 0, commission: parseCommissionModel('ib-fixed') });
-        driver.drive(orders, md);
-        return [contractDetailsFeature(), historicalFeature(), md, orders];
-      },
-    });
-  } catch (e) {
-    error = e;
-  }
-  driver.stop();
-  await driver.finished();
-  if (error !== undefined || driver.error !== undefined) throw error ?? driver.error;
-  return { events: driver.recorder!.events(), stalls: driver.stalls, summary: summary!, answers };
+    driver,
+    strategy: windowCross,
+    symbols: m.initial,
+    db,
+    journal: join(dir, `journal-${name}.duckdb`),
+    from: FROM,
+    to: TO,
+    startingCash: 1_000_000,
+    onUniverse: (u) => (universe = u),
+    onControl: (client) => (api = client),
+    onSimulator: (f) => (md = f.marketData),
+  });
+  return { events: driver.recorder!.events(), stalls: driver.stalls, summary: run.summary, answers };
 }
 
 const TRADES: ReadonlySet<string> = new Set(['decision', 'order', 'fill']);

@@ -26,37 +26,26 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { parseCommissionModel } from '../../lib/backtest/commission.js';
-import { silentLogger } from '../../lib/core/logger.js';
 import type { Kernel } from '../../lib/engine/kernel.js';
 import { defineStrategy, type StrategyContext, type StrategyDefinition } from '../../lib/engine/strategy.js';
-import { importFiles } from '../../lib/ingest/import-files.js';
-import { readJournal, type JournalRecord } from '../../lib/journal/journal.js';
+import type { JournalRecord } from '../../lib/journal/journal.js';
 import type { Order } from '../../lib/model/orders.js';
-import { loadBars } from '../../lib/store/bar-query.js';
-import { Store } from '../../lib/store/store.js';
 import type { Signal } from '../../lib/signals/signal.js';
-import { validateRunnerConfig } from '../../runner/live/config.js';
 import type { ControlList, ControlSymbol } from '../../runner/live/control-api.js';
-import { ControlClient, type ControlAnswer } from '../../runner/live/control-client.js';
+import type { ControlAnswer, ControlClient } from '../../runner/live/control-client.js';
 import type { IbExecutionClient } from '../../runner/live/ib-execution-client.js';
-import { runRunner, type RunSummary } from '../../runner/live/live-runner.js';
+import type { RunSummary } from '../../runner/live/live-runner.js';
 import type { UniverseRunner } from '../../runner/live/universe-runner.js';
 import type { UniverseCounters, UniverseStatus } from '../../lib/universe/universe-types.js';
-import { LockStepDriver } from '../../runner/parity/lock-step.js';
-import { PARITY_DEFAULT_LIMITS } from '../../runner/parity/run-parity.js';
-import { contractDetailsFeature } from '../../runner/tws-sim/contract-details.js';
-import { historicalFeature } from '../../runner/tws-sim/historical.js';
-import { marketDataFeature, type MarketDataFeature } from '../../runner/tws-sim/market-data.js';
-import { ordersFeature, type OrdersFeature } from '../../runner/tws-sim/orders.js';
-import { StoreQuoteBook } from '../../runner/tws-sim/replay-quotes.js';
+import type { MarketDataFeature } from '../../runner/tws-sim/market-data.js';
+import type { OrdersFeature } from '../../runner/tws-sim/orders.js';
+import { importCloses, lockStepDriver, readRunJournal, runLockStep } from './lock-step-runner.js';
 
 const MIN = 60_000;
 const at = (h: number, m: number) => Date.UTC(2013, 9, 8, h, m);
 const SYMBOLS = ['SPY', 'IBM', 'BAC'] as const;
 const FROM = at(13, 25);
 const TO = at(15, 15);
-const TOKEN = 'test-token-0123456789abcdef';
 const QTY = 100;
 /** The probe's own exit: a position is sold once held this long */
 const HOLD = 45 * MIN;
@@ -125,18 +114,10 @@ function probeStrategy(log: ProbeLog): StrategyDefinition {
 }
 
 /** Close times of the stored minute bars in (FROM, TO], per symbol */
-const closes = new Map<string, number[]>();
+let closes = new Map<string, number[]>();
 
 beforeAll(async () => {
-  const store = await Store.open(db);
-  try {
-    await importFiles(store, SYMBOLS.map((s) => `data/lean/equity/usa/minute/${s.toLowerCase()}/20131008_${s.toLowerCase()}_minute_trade.csv`));
-    for (const s of await loadBars(store, { symbols: [...SYMBOLS], interval: '1m', from: FROM - MIN, to: TO })) {
-      closes.set(s.instrument.symbol, [...s.ts].map((t) => t + MIN).filter((c) => c > FROM && c <= TO));
-    }
-  } finally {
-    store.close();
-  }
+  closes = await importCloses(db, SYMBOLS.map((s) => `data/lean/equity/usa/minute/${s.toLowerCase()}/20131008_${s.toLowerCase()}_minute_trade.csv`), SYMBOLS, FROM, TO);
 });
 
 interface Snapshot {
@@ -195,12 +176,9 @@ async function replay(): Promise<RunResult> {
     universe!.source.push(signals);
   };
 
-  const steps: number[] = [];
-  for (let t = FROM + MIN; t <= TO; t += MIN) steps.push(t);
-  const driver: LockStepDriver = new LockStepDriver({
+  const driver = lockStepDriver({
     from: FROM,
     to: TO,
-    steps,
     // a lower bound: a symbol's bars up to the step it retired at (the bar of that step may or may
     // not come, depending on whether its streams were cancelled before the simulator sent it)
     expectedBars: (t) => {
@@ -224,10 +202,6 @@ async function replay(): Promise<RunResult> {
       return md.lineCount() !== universe.lines.used ? `simulator holds ${md.lineCount()} lines, the runner ${universe.lines.used}` : undefined;
     },
     afterStep: async (t): Promise<void> => {
-      if (driver.stalls.length > 0) {
-        driver.stop();
-        return;
-      }
       const signals = SIGNALS.get(t);
       if (signals !== undefined) push(t, signals);
       if (t === REFUSALS) {
@@ -253,73 +227,38 @@ async function replay(): Promise<RunResult> {
       if (t === LATE) await snapshot(t);
     },
   });
-  const config = validateRunnerConfig(
-    {
-      mode: 'replay',
-      ib: { clientId: 1, account: 'DU1234567' },
-      strategy: { name: strategy.name, interval: '1m' },
-      universe: { mode: 'static', symbols: [...SYMBOLS] },
-      ...PARITY_DEFAULT_LIMITS,
-      // staleness and health halts would react to the lock-step replay, not to the removal
-      data: { staleSeconds: 1e9 },
-      health: { eventLoopLagMs: 1e9 },
-      journal: { path: join(dir, 'journal.duckdb') },
-      control: { enabled: true, port: 0, token: TOKEN },
-      replay: { db, from: new Date(FROM).toISOString(), to: new Date(TO).toISOString(), speed: 1 },
+  const run = await runLockStep({
+    name: 'universe-remove',
+    driver,
+    strategy,
+    symbols: SYMBOLS,
+    db,
+    journal: join(dir, 'journal.duckdb'),
+    from: FROM,
+    to: TO,
+    startingCash: 1_000_000,
+    onAttach: (parts) => {
+      kernel = parts.kernel;
+      execution = parts.execution;
     },
-    'universe-remove',
-    {},
-    { strategy },
-  );
-  let summary: RunSummary | undefined;
-  let error: unknown;
-  try {
-    summary = await runRunner(config, {
-      logger: silentLogger,
-      strategy,
-      startingCash: 1_000_000,
-      replayDriver: {
-        clock: driver.clock,
-        scheduler: driver.scheduler,
-        attach: (parts) => {
-          kernel = parts.kernel;
-          execution = parts.execution;
-          driver.attach(parts);
-        },
-      },
-      onUniverse: (u) => {
-        universe = u;
-        u.universe.manager.on((e) => {
-          if (e.type !== 'state') return;
-          const ts = kernel!.now();
-          transitions.push({ ts, change: `${e.symbol} ${e.from}>${e.to}` });
-          if (e.to === 'retired') retiredAt.set(e.symbol, ts);
-        });
-      },
-      onControl: (a) => (api = new ControlClient(a.host, a.port, TOKEN)),
-      simulatorFeatures: (s) => {
-        const quotes = new StoreQuoteBook(s);
-        md = marketDataFeature({ quotes, tickIntervalMs: 0, realtimeDelay: 'slot' });
-        orders = ordersFeature({ quotes, fillModel: 'backtest', slippageBps: 0, commission: parseCommissionModel('ib-fixed') });
-        driver.drive(orders, md);
-        return [contractDetailsFeature(), historicalFeature(), md, orders];
-      },
-    });
-  } catch (e) {
-    error = e;
-  }
-  driver.stop();
-  await driver.finished();
-  if (error !== undefined || driver.error !== undefined) throw error ?? driver.error;
-  const js = await Store.open(config.journal.path);
-  let journal: JournalRecord[];
-  try {
-    journal = await readJournal(js, summary!.journal.runId);
-  } finally {
-    js.close();
-  }
+    onUniverse: (u) => {
+      universe = u;
+      u.universe.manager.on((e) => {
+        if (e.type !== 'state') return;
+        const ts = kernel!.now();
+        transitions.push({ ts, change: `${e.symbol} ${e.from}>${e.to}` });
+        if (e.to === 'retired') retiredAt.set(e.symbol, ts);
+      });
+    },
+    onControl: (client) => (api = client),
+    onSimulator: (f) => {
+      md = f.marketData;
+      orders = f.orders;
+    },
+  });
+  const journal = await readRunJournal(run);
   const status = universe!.status();
-  return { status, counters: status.counters, summary: summary!, stalls: driver.stalls, answers, snapshots, transitions, kernel: kernel!, execution: execution!, orders: orders!, log, journal };
+  return { status, counters: status.counters, summary: run.summary, stalls: driver.stalls, answers, snapshots, transitions, kernel: kernel!, execution: execution!, orders: orders!, log, journal };
 }
 
 /** A symbol's orders as [strategy, side, type, quantity, tag, status] */

@@ -15,12 +15,11 @@
  *     state active, bars streaming, as `monger symbol list` shows) and BAC is back, pinned;
  * (c) G, published while the runner was down, and the later signals (IBM, SPY) are delivered and traded.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import type { ChildProcess } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { importFiles } from '../../lib/ingest/import-files.js';
 import { Journal, readJournal, syncIntentLog, type JournalRecord } from '../../lib/journal/journal.js';
 import { insertSignals } from '../../lib/signals/duckdb-provider.js';
@@ -28,12 +27,12 @@ import type { Signal } from '../../lib/signals/signal.js';
 import { Store } from '../../lib/store/store.js';
 import type { ControlList, ControlSymbol } from '../../runner/live/control-api.js';
 import { ControlClient } from '../../runner/live/control-client.js';
-import type { RunSummary } from '../../runner/live/live-runner.js';
 import { simFeatures } from '../../runner/tws-sim/features.js';
 import { OrderBook } from '../../runner/tws-sim/order-book.js';
 import type { OrdersFeature } from '../../runner/tws-sim/orders.js';
 import { TwsSimulator } from '../../runner/tws-sim/server.js';
 import { replayClock } from '../../runner/tws-sim/sim-clock.js';
+import { childTestDir, runMonger, summaryOf, type Exit } from './runner-child.js';
 
 const MIN = 60_000;
 const at = (hhmm: string) => Date.parse(`2013-10-08T${hhmm}:00Z`);
@@ -57,13 +56,7 @@ const SIGNALS: Signal[] = [
   { ts: LATER, availableAt: LATER, symbol: 'SPY', value: 0.8, source: 'restart-test' },
 ];
 
-const dir = mkdtempSync(join(tmpdir(), 'monger-universe-restart-'));
-const children = new Set<ChildProcess>();
-afterEach(() => vi.restoreAllMocks());
-afterAll(() => {
-  for (const c of children) c.kill('SIGKILL');
-  rmSync(dir, { recursive: true, force: true });
-});
+const dir = childTestDir('monger-universe-restart-');
 
 interface Rig {
   sim: TwsSimulator;
@@ -125,20 +118,14 @@ data: { lineBudget: 20, staleSeconds: 600 }
 health: { port: 0 }
 journal: { path: ${journal} }
 # a late-row window of an hour: at the restart it still covers S1 (see the file comment); signals up to
-# an hour old trade, so G (published while down, minutes old at the restart) does (default: 5 min)
-signals: { provider: duckdb, db: ${signalsDb}, pollSeconds: 30, lateSeconds: 3600, maxAgeSeconds: 3600 }
+# an hour old trade, so G (published while down, minutes old at the restart) does (default: 5 min;
+# at least lateSeconds + pollSeconds)
+signals: { provider: duckdb, db: ${signalsDb}, pollSeconds: 30, lateSeconds: 3600, maxAgeSeconds: 3630 }
 control: { enabled: true, port: ${controlPort}, token: ${TOKEN} }
 replay: { db: ':memory:', from: ${new Date(FROM).toISOString()}, to: ${new Date(TO).toISOString()}, speed: ${SPEED}, connect: true }
 `,
   );
   return { config, journal };
-}
-
-interface Exit {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stdout: string;
-  stderr: string;
 }
 
 /** The running child's output so far (a wait that times out says why) */
@@ -147,35 +134,7 @@ const live = { stderr: '', exited: false };
 function runChild(config: string, onSpawn?: (c: ChildProcess) => void): Promise<Exit> {
   live.stderr = '';
   live.exited = false;
-  return new Promise((res, rej) => {
-    const child = spawn(process.execPath, [resolve('bin/monger.js'), 'run', '--config', config, '--dev'], {
-      env: { ...process.env, IB_HOST: '', IB_PORT: '', IB_CLIENT_ID: '', MONGER_TEST_FAULT: '' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    children.add(child);
-    onSpawn?.(child);
-    let stdout = '';
-    let stderr = '';
-    child.stdout!.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    child.stderr!.setEncoding('utf8').on('data', (d: string) => {
-      stderr += d;
-      live.stderr += d;
-    });
-    const safety = setTimeout(() => child.kill('SIGKILL'), 240_000);
-    child.on('error', rej);
-    child.on('exit', (code, signal) => {
-      live.exited = true;
-      clearTimeout(safety);
-      children.delete(child);
-      res({ code, signal, stdout, stderr });
-    });
-  });
-}
-
-function summaryOf(exit: Exit): RunSummary {
-  expect(exit.code, exit.stderr.slice(-4000)).toBe(0);
-  const lines = exit.stdout.trim().split('\n');
-  return JSON.parse(lines[lines.length - 1]!) as RunSummary;
+  return runMonger(config, { onSpawn, safetyMs: 240_000, onStderr: (d) => (live.stderr += d), onExit: () => (live.exited = true) });
 }
 
 const simPosition = (rig: Rig, key: string) => rig.orders.book?.positions().find((p) => p.contract.instrument.key === key)?.qty ?? 0;
@@ -244,7 +203,7 @@ describe('runner restart with a signal-driven universe (simulator in this proces
         },
         { timeout: 120_000, interval: 250 },
       );
-      const summary = summaryOf(await second);
+      const summary = summaryOf(await second, 4000);
       expect(checked).toBeDefined();
       expect(summary.stopReason).toBe('end of replay');
       expect(summary.resumed).toMatchObject({ restarts: 1 });
