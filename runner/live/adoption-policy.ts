@@ -17,6 +17,7 @@ import { Journal, type JournalRun } from '../../lib/journal/journal.js';
 import { recover } from '../../lib/journal/recovery.js';
 import type { Store } from '../../lib/store/store.js';
 import type { AdoptPositions, UniverseSettings } from './config-schema-strategy.js';
+import type { PositionDiscrepancy } from './execution-types.js';
 
 /** What a new run under the `journal` policy may adopt, and why */
 export interface AdoptionScope {
@@ -82,4 +83,21 @@ export function notAdoptedReason(scope: AdoptionScope, instrument: string): stri
         ? `the previous run ${scope.previousRunId} of ${scope.strategy} could not be recovered (${scope.previousError})`
         : `not held by the previous run of ${scope.strategy} (${scope.previousRunId})`;
   return `new run: IB's position in ${instrument} stays external (universe.adoptPositions: journal): ${prev}; set universe.adoptPositions: all to adopt it`;
+}
+
+/**
+ * The positions IB holds outside the runner after a reconciliation (`report.externalPositions`):
+ * IB's quantity of every instrument the engine does not hold (`held`: a position or working orders,
+ * i.e. adopted or traded by this run). A signal-driven universe refuses to activate these for a
+ * signal (UniverseRunner.setExternalPositions): its trader would see position 0 and trade beside them.
+ */
+export function externalHoldings(positions: readonly Pick<PositionDiscrepancy, 'instrument' | 'brokerQuantity'>[], held: (instrument: string) => boolean): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const p of positions) if (p.brokerQuantity !== 0 && !held(p.instrument)) out.set(p.instrument, p.brokerQuantity);
+  return out;
+}
+
+/** Why a signal's ticker is not activated: IB holds it outside the runner (the `invalid` reason) */
+export function heldOutsideReason(symbol: string, quantity: number, policy: AdoptPositions): string {
+  return `held outside the runner: IB holds ${quantity} ${symbol} (not adopted, universe.adoptPositions: ${policy}); its signals are skipped`;
 }

@@ -50,7 +50,8 @@ import { IbMarketData, universeInstruments } from './ib-market-data.js';
 import { estimateReplayClock } from './replay-clock-sync.js';
 import { adoptBrokerPositions, completeResume, ExpectedPositions, positionsBefore, prepareResume, type PreparedResume, type ResumeSummary } from './resume-run.js';
 import { chooseRun, clientOrderIdPrefix, keepUnfinished, supervisorRestore } from './run-resume.js';
-import { adoptionScope } from './adoption-policy.js';
+import { adoptionScope, externalHoldings } from './adoption-policy.js';
+import type { ReconcileReport } from './execution-types.js';
 import { ControlApi } from './control-api.js';
 import { OperatorControl } from './supervisor-operator.js';
 import { removalHooks, UniverseRunner, type UniverseSummary } from './universe-runner.js';
@@ -278,6 +279,8 @@ export async function runRunner(config: RunnerConfig, options: RunnerOptions): P
     // 4. execution: every new order journaled durably before it is sent
     let alerts = 0;
     const expected = new ExpectedPositions(recovery !== undefined ? positionsBefore(recovery) : undefined);
+    // later reconciliations (reconnect, missing fills) refresh the universe's external holdings (set after adoption)
+    let laterReconcile: ((report: ReconcileReport) => void) | undefined;
     const execution = new IbExecutionClient({
       session,
       contracts: resolver,
@@ -321,7 +324,10 @@ export async function runRunner(config: RunnerConfig, options: RunnerOptions): P
         alerts++;
         journal.append('alert', { ts: now(), payload: a });
       },
-      onReconcile: (report) => journal.append('reconcile', { ts: now(), payload: report }),
+      onReconcile: (report) => {
+        journal.append('reconcile', { ts: now(), payload: report });
+        laterReconcile?.(report);
+      },
     });
     cleanups.push(() => execution.close());
 
@@ -396,6 +402,13 @@ export async function runRunner(config: RunnerConfig, options: RunnerOptions): P
     // a new run: IB's positions in the universe are the engine's (a clean stop left them at IB)
     // (a signal-driven universe: the positions its adoption policy allows, as members: adoption-policy.ts, universe-resume.ts)
     const positionsAdopted = recovery === undefined ? await adoptBrokerPositions({ report: reconcile, kernel, journal, resolve: (i) => universe?.resolveHeld(i) ?? marketData.resolve(i), now, log, expected }) : [];
+    // what IB holds outside the runner (not adopted): a signal does not activate it; installed before
+    // universe.start() and kernel.run (the universe's first signal activation waits for it anyway)
+    if (universe !== undefined) {
+      const held = (i: string) => kernel.instruments.indexOf(i) !== undefined && (kernel.portfolio.position(i) !== 0 || kernel.orders.working(undefined, i).length > 0);
+      universe.setExternalPositions(externalHoldings(reconcile.externalPositions, held));
+      laterReconcile = (r) => universe.setExternalPositions(externalHoldings(r.externalPositions, held));
+    }
 
     // 6. health: connection, data freshness, event-loop lag, memory; degradation halts trading
     const health = new HealthMonitor({ control: supervisor, now: Date.now, eventLoopLagMs: config.health.eventLoopLagMs, memoryMb: config.health.memoryMb, host: config.health.host, port: config.health.port, logger: log });

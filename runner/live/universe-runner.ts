@@ -28,6 +28,11 @@
  *   working orders call for (KernelUniverse `restore`, universe-resume.ts restorePlan). A held symbol
  *   that does not come back (resolution, invalid, no trader) is an alert, and so is a symbol holding
  *   a position or working orders that waits for a line longer than a minute (no data: no exits).
+ * - external holdings: a ticker IB holds outside the runner (a position the engine did not adopt,
+ *   `setExternalPositions` from the start's reconciliation, refreshed by later ones) is not activated
+ *   for a signal: `invalid` (its signals skipped), one `signal-for-external-position` alert. Its
+ *   trader would see position 0 and trade beside the holding. Configured and added symbols are the
+ *   operator's choice and resolve as usual. Signal-driven activations wait until the set is known.
  *
  * Stats for the run summary: universe-stats.ts; the signals provider: signal-provider-factory.ts.
  */
@@ -54,7 +59,7 @@ import { SOURCES } from './supervisor-types.js';
 import { universeInstruments, type IbMarketData } from './ib-market-data.js';
 import { restorePlan, watermarkNote, type UniverseResume } from './universe-resume.js';
 import { openSignalProvider } from './signal-provider-factory.js';
-import { notAdoptedReason, PositionNotAdoptedError, type AdoptionScope } from './adoption-policy.js';
+import { heldOutsideReason, notAdoptedReason, PositionNotAdoptedError, type AdoptionScope } from './adoption-policy.js';
 import { StaleDropAlerts, UniverseStats, type UniverseSummary } from './universe-stats.js';
 
 export type { UniverseSummary } from './universe-stats.js';
@@ -108,6 +113,14 @@ export class UniverseRunner {
   /** Symbols holding a position while waiting for a line: the alert's timers */
   private readonly lineWaits = new Map<string, unknown>();
   private stopped = false;
+  /** IB's positions outside the runner (instrument -> quantity): not activated for a signal */
+  private external = new Map<string, number>();
+  /** Symbols already alerted as held outside the runner (one alert each) */
+  private readonly externalAlerted = new Set<string>();
+  /** Opens once the external set is known (setExternalPositions, or stop): signal activations wait for it */
+  private openExternalGate: () => void = () => undefined;
+  private readonly externalGate = new Promise<void>((r) => (this.openExternalGate = r));
+  private alert: (payload: Record<string, unknown>) => void;
 
   private constructor(
     private readonly o: UniverseRunnerOptions,
@@ -122,6 +135,7 @@ export class UniverseRunner {
     const idleMs = config.universe.retireAfterMinutes !== undefined ? config.universe.retireAfterMinutes * 60_000 : undefined;
     const configured = this.configured;
     const alert = o.alert ?? ((payload) => o.note({ alert: true, ...payload }));
+    this.alert = alert;
     // an accelerated replay ages signals in simulated seconds: scaled to its speed (config-schema-signals.ts)
     const ageOptions = signalAgeOptions(config.signals, config.replay?.speed);
     this.maxSignalAgeMs = ageOptions.maxSignalAgeMs ?? Infinity;
@@ -237,8 +251,21 @@ export class UniverseRunner {
     this.poller?.start();
   }
 
+  /**
+   * IB's positions outside the runner (adoption-policy.ts externalHoldings): the start's
+   * reconciliation after adoption, then each later one (reconnect, missing fills) replaces the set.
+   * A holding bought by hand while the session stays connected is seen only at the next
+   * reconciliation or restart. A ticker already refused stays `invalid` for the run.
+   */
+  setExternalPositions(positions: ReadonlyMap<string, number>): void {
+    this.external = new Map(positions);
+    if (positions.size > 0) this.o.logger.info('universe: tickers held outside the runner are not activated for signals', { positions: Object.fromEntries(positions) });
+    this.openExternalGate();
+  }
+
   async stop(): Promise<void> {
     this.stopped = true;
+    this.openExternalGate();
     for (const h of this.lineWaits.values()) this.o.scheduler.clearTimeout(h);
     this.lineWaits.clear();
     this.poller?.stop();
@@ -410,6 +437,8 @@ export class UniverseRunner {
   }
 
   private async resolve(symbol: string): Promise<ResolveOutcome> {
+    const refused = await this.heldOutside(symbol);
+    if (refused !== undefined) return refused;
     const [instrument] = universeInstruments({ ...this.o.config.universe, symbols: [symbol] });
     try {
       await this.o.marketData.addInstrument(instrument!);
@@ -418,6 +447,24 @@ export class UniverseRunner {
       if (e instanceof ContractNotFoundError) return { status: 'invalid', reason: e.message };
       return { status: 'failed', reason: e instanceof Error ? e.message : String(e) };
     }
+  }
+
+  /** A signal's ticker IB holds outside the runner: invalid (its signals skipped), alerted once */
+  private async heldOutside(symbol: string): Promise<ResolveOutcome | undefined> {
+    // configured (static) and added symbols are the operator's choice
+    if (this.universe.manager.entry(symbol)?.origin !== 'signal') return undefined;
+    await this.externalGate;
+    const quantity = this.external.get(symbol);
+    const k = this.o.kernel;
+    // the engine's own position (adopted, or traded this run) is never external
+    if (quantity === undefined || (k.instruments.indexOf(symbol) !== undefined && k.portfolio.position(symbol) !== 0)) return undefined;
+    const reason = heldOutsideReason(symbol, quantity, this.o.config.universe.adoptPositions ?? 'journal');
+    if (!this.externalAlerted.has(symbol)) {
+      this.externalAlerted.add(symbol);
+      this.o.logger.warn('universe: a signal for a ticker held outside the runner is skipped', { symbol, quantity });
+      this.alert({ level: 'warning', kind: 'signal-for-external-position', symbol, broker: quantity, message: reason });
+    }
+    return { status: 'invalid', reason };
   }
 }
 

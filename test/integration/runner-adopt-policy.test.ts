@@ -8,7 +8,10 @@
  *
  * - IBM (held by the previous run) is adopted, and traded: its max hold (1 minute) closes it;
  * - BAC (not held by the previous run) stays external: a `position-external` alert naming the
- *   policy, never in the engine, no order of the runner for it.
+ *   policy, never in the engine, no order of the runner for it;
+ * - a signal for BAC during the run does not activate it (its trader would see position 0 and buy
+ *   beside the manual holding): BAC is `invalid` (held outside the runner), one
+ *   `signal-for-external-position` alert; a signal for IBM in the same run trades.
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -87,11 +90,16 @@ describe('universe.adoptPositions: journal (a new run of a dynamic universe)', (
       } finally {
         js.close();
       }
-      // a signals table with one signal after the window (never delivered): this run trades no signal
+      // buy signals (0.9 > tradeThreshold 0.5) for the manual BAC holding and for the adopted IBM
+      // during the window, and one after it (never delivered)
       const signalsDb = join(dir, 'signals.duckdb');
       const ss = await Store.open(signalsDb);
       try {
-        await insertSignals(ss, [{ ts: at('20:00'), availableAt: at('20:00'), symbol: 'BAC', value: 0.9, source: 'adopt-test' }]);
+        await insertSignals(ss, [
+          { ts: at('13:39'), availableAt: at('13:39'), symbol: 'BAC', value: 0.9, source: 'adopt-test' },
+          { ts: at('13:40'), availableAt: at('13:40'), symbol: 'IBM', value: 0.9, source: 'adopt-test' },
+          { ts: at('20:00'), availableAt: at('20:00'), symbol: 'BAC', value: 0.9, source: 'adopt-test' },
+        ]);
       } finally {
         ss.close();
       }
@@ -135,9 +143,10 @@ replay: { db: ':memory:', from: ${new Date(FROM).toISOString()}, to: ${new Date(
       expect(summary.resumed).toBeUndefined();
       expect(summary.positionsAdopted).toEqual(['IBM']);
 
-      // the runner traded IBM (the max hold closed the adopted position) and never touched BAC
+      // the runner traded IBM (the max hold closed the adopted position, the signal opened another
+      // one) and never touched BAC, not even for its signal
       const ours = placed.filter(([ref]) => ref !== 'manual');
-      expect(ours.map(([, instrument]) => instrument)).toContain('IBM');
+      expect(ours.filter(([, instrument]) => instrument === 'IBM').length).toBeGreaterThanOrEqual(2);
       expect(ours.filter(([, instrument]) => instrument === 'BAC')).toEqual([]);
       expect(simPositions()).toEqual({ BAC: 20 });
       expect(summary.positions['BAC'] ?? 0).toBe(0);
@@ -153,6 +162,17 @@ replay: { db: ':memory:', from: ${new Date(FROM).toISOString()}, to: ${new Date(
         });
         expect(records.find((r) => r.kind === 'note' && (r.payload as { event?: string }).event === 'adoption-scope')?.payload).toMatchObject({ policy: 'journal', previousRun: 'previous-run', adoptable: ['IBM'] });
         expect(records.find((r) => r.kind === 'reconcile' && (r.payload as { event?: string }).event === 'positions-adopted')?.payload).toMatchObject({ adopted: ['IBM'], positions: { IBM: { quantity: 10 } } });
+
+        // the BAC signal: refused as held outside the runner (a state note), alerted once
+        const reason = 'held outside the runner: IB holds 20 BAC (not adopted, universe.adoptPositions: journal); its signals are skipped';
+        const bacStates = records.filter((r) => r.kind === 'note' && (r.payload as { universe?: string }).universe === 'BAC').map((r) => r.payload);
+        expect(bacStates.at(-1)).toEqual({ universe: 'BAC', from: 'resolving', to: 'invalid', origin: 'signal', reason });
+        expect(bacStates.map((p) => (p as { to: string }).to)).toEqual(['resolving', 'invalid']);
+        const externalAlerts = records.filter((r) => r.kind === 'alert' && (r.payload as { kind?: string }).kind === 'signal-for-external-position').map((r) => r.payload);
+        expect(externalAlerts).toEqual([{ level: 'warning', kind: 'signal-for-external-position', symbol: 'BAC', broker: 20, message: reason }]);
+        // BAC is the run's one invalid ticker; IBM traded its signal
+        expect(summary.universe).toMatchObject({ invalid: 1 });
+        expect(summary.universe!.signals.delivered).toBeGreaterThanOrEqual(1);
       } finally {
         js2.close();
       }
