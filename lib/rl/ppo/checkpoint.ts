@@ -49,24 +49,11 @@ export interface CheckpointManifest {
   history: IterationMetrics[];
 }
 
-export interface CheckpointInput {
-  seed: number;
-  envSteps: number;
-  iterations: number;
-  rewardScale: number;
-  backend: string;
-  workers: number;
-  envConfig: EnvConfig;
-  envConfigHash: string;
-  featureSetHash: string | null;
-  envFactory: EnvFactoryRef;
-  ppo: PpoConfig;
+/** What a checkpoint is saved from: the manifest's run fields, plus the weights and optimizer state it stores as files */
+export type CheckpointInput = Omit<CheckpointManifest, 'format' | 'version' | 'policy' | 'optimizer'> & {
   weights: PolicyWeights;
   optimizer?: AdamState;
-  metrics: TrainMetrics;
-  history: IterationMetrics[];
-  createdAt?: string;
-}
+};
 
 export interface LoadedCheckpoint {
   dir: string;

@@ -18,6 +18,7 @@ import { ppoStrategy } from '../../../strategies/ppo-voltarget/index.js';
 import { info, printTable } from '../output.js';
 import { walkForwardJson } from './walkforward-json.js';
 import { dbPath } from '../store-option.js';
+import { integerFlags } from '../flag-parsers.js';
 
 interface Flags {
   env?: string;
@@ -87,12 +88,7 @@ function newRunId(seed: number): string {
 
 async function trainFromFlags(f: Flags, cmd: Command): Promise<TrainRunResult> {
   const problems: string[] = [];
-  const int = (flag: string, v: string | undefined, min: number): number | undefined => {
-    if (v === undefined) return undefined;
-    const n = Number(v);
-    if (!Number.isInteger(n) || n < min) problems.push(`${flag}: expected an integer >= ${min}, was '${v}'`);
-    return n;
-  };
+  const int = integerFlags(problems);
   const steps = int('--steps', f.steps, 1)!;
   const seed = int('--seed', f.seed, -(2 ** 31))!;
   const workersFlag = int('--workers', f.workers, 0);
@@ -227,12 +223,7 @@ const day = (ms: number) => new Date(ms).toISOString().slice(0, 10);
 /** --walk-forward: PPO trained per fold, the ppo-voltarget strategy judged out of sample */
 async function walkForwardFromFlags(f: Flags, cmd: Command): Promise<void> {
   const problems: string[] = [];
-  const int = (flag: string, v: string | undefined, min: number): number | undefined => {
-    if (v === undefined) return undefined;
-    const n = Number(v);
-    if (!Number.isInteger(n) || n < min) problems.push(`${flag}: expected an integer >= ${min}, was '${v}'`);
-    return n;
-  };
+  const int = integerFlags(problems);
   const folds = int('--walk-forward', f.walkForward, 1)!;
   const steps = int('--steps', f.steps, 1)!;
   const seed = int('--seed', f.seed, -(2 ** 31))!;

@@ -15,6 +15,7 @@ import { info, printJson, printTable } from '../output.js';
 import { dbPath } from '../store-option.js';
 import { parseParamsFlag } from './backtest-params.js';
 import { walkForwardJson } from './walkforward-json.js';
+import { integerFlags } from '../flag-parsers.js';
 
 interface Flags {
   strategy: string;
@@ -100,12 +101,7 @@ async function walkForwardFromFlags(f: Flags, cmd: Command): Promise<WalkForward
   const problems: string[] = [];
   const strategy = STRATEGIES[f.strategy];
   if (strategy === undefined) problems.push(`--strategy: unknown strategy '${f.strategy}'; known: ${strategyNames().join(', ')}`);
-  const int = (flag: string, v: string | undefined, min: number): number | undefined => {
-    if (v === undefined) return undefined;
-    const n = Number(v);
-    if (!Number.isInteger(n) || n < min) problems.push(`${flag}: expected an integer >= ${min}, was '${v}'`);
-    return n;
-  };
+  const int = integerFlags(problems);
   const num = (flag: string, v: string, check: (n: number) => boolean, expected: string): number => {
     const n = Number(v);
     if (!Number.isFinite(n) || !check(n)) problems.push(`${flag}: expected ${expected}, was '${v}'`);
